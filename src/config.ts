@@ -1,0 +1,97 @@
+// The only reader of process.env: env → zod → frozen Config, once, at the edge.
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { parseDuration, type Duration } from './duration.ts';
+
+export const MIN_SECRET_BYTES = 32;
+export const DEFAULT_BATCH_SIZE = 1000;
+export const MAX_BATCH_SIZE = 10_000;
+export const DEFAULT_CONCURRENCY = 2;
+
+export interface Config {
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string;
+  readonly secret: string | undefined;
+  readonly policiesDir: string;
+  readonly logLevel: string;
+  readonly operator: string | undefined;
+  /** BullMQ key prefix; tests give each file its own. */
+  readonly queuePrefix: string;
+  /** Records per purge batch (one transaction each). */
+  readonly batchSize: number;
+  /** Purge jobs one worker process runs at once. */
+  readonly concurrency: number;
+  /** How often the worker's job schedulers scan each policy. */
+  readonly scanEvery: Duration;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const url = (schemes: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return schemes.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+
+const intIn = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
+
+const envSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  LETHE_SECRET: z.string()
+    .refine((s) => Buffer.byteLength(s, 'utf8') >= MIN_SECRET_BYTES,
+      `must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`)
+    .optional(),
+  LETHE_POLICIES: z.string().min(1, 'must not be empty').default('./policies'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LETHE_OPERATOR: z.string().trim().min(1, 'must not be empty').optional(),
+  LETHE_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]+$/, 'may hold letters, digits and _ { } : -').default('lethe'),
+  LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
+  LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
+  LETHE_SCAN_EVERY: z.string()
+    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT15M)' }), z.NEVER))
+    .default(parseDuration('PT15M') as never),
+});
+
+export interface ConfigNeeds {
+  database?: boolean;
+  secret?: boolean;
+}
+
+/**
+ * Reads and validates the environment. Throws ConfigError with one line naming the variable
+ * and what is wrong; the value of LETHE_SECRET never appears in a message.
+ */
+export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])} ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (needs.database && !e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL is not set: it must name the PostgreSQL database that holds the business data (e.g. postgres://user@host:5432/lender)');
+  }
+  if (needs.secret && !e.LETHE_SECRET) {
+    throw new ConfigError(`LETHE_SECRET is not set: it must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`);
+  }
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    secret: e.LETHE_SECRET,
+    policiesDir: e.LETHE_POLICIES,
+    logLevel: e.LOG_LEVEL,
+    operator: e.LETHE_OPERATOR,
+    queuePrefix: e.LETHE_QUEUE_PREFIX,
+    batchSize: e.LETHE_BATCH_SIZE,
+    concurrency: e.LETHE_CONCURRENCY,
+    scanEvery: e.LETHE_SCAN_EVERY,
+  });
+}

@@ -1,0 +1,28 @@
+import { createHmac } from 'node:crypto';
+
+// Two purposes, two keys derived from LETHE_SECRET, so a pseudonym never doubles as a chain hash.
+export interface Keys {
+  /** Pseudonymous references: subject_ref, record_ref, hold subjects. */
+  readonly refKey: Buffer;
+  /** Evidence row and seal hashes. */
+  readonly evidenceKey: Buffer;
+}
+
+export function deriveKeys(secret: string): Keys {
+  const derive = (label: string) => createHmac('sha256', secret).update(label).digest();
+  return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1') });
+}
+
+export function hmacHex(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text, 'utf8').digest('hex');
+}
+
+/** Pseudonym of a data subject: the same person gets the same ref across tables and policies. */
+export function subjectRef(keys: Keys, subjectId: string): string {
+  return hmacHex(keys.refKey, `subject:${subjectId}`);
+}
+
+/** Pseudonym of one row: schema-qualified table and primary key. */
+export function recordRef(keys: Keys, qualifiedTable: string, key: string): string {
+  return hmacHex(keys.refKey, `record:${qualifiedTable}:${key}`);
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { sql } from 'drizzle-orm';
+import { SchemaVersionError } from '../errors.ts';
+import type { Database, Executor } from './connect.ts';
+import { LOCKS, rows } from './sql.ts';
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+const MIGRATIONS = { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'lethe', migrationsTable: '__migrations' };
+
+interface Journal {
+  entries: { idx: number; when: number; tag: string }[];
+}
+
+function journal(): Journal {
+  return JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as Journal;
+}
+
+/**
+ * Applies the checked-in migrations. On a server, one session holds an advisory lock while it
+ * migrates, so several processes may run `lethe migrate` at once: the others wait, then find
+ * nothing left to do.
+ */
+export async function migrateServer(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'lethe migrate' });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
+    await migratePg(drizzle(client), MIGRATIONS);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]).catch(() => {});
+    await client.end();
+  }
+}
+
+export async function migrateDatabase(database: Database, url?: string): Promise<void> {
+  if (database.kind === 'pglite') {
+    await migratePglite(database.db as unknown as PgliteDatabase, MIGRATIONS);
+  } else {
+    if (!url) throw new Error('migrateDatabase needs the server URL');
+    await migrateServer(url);
+  }
+}
+
+/** The worker refuses to run on a schema it does not know: older (run migrate) or newer. */
+export async function assertSchemaCurrent(db: Executor): Promise<void> {
+  const expected = journal().entries.at(-1)!.when;
+  let applied: number | undefined;
+  try {
+    const r = await rows<{ at: string | null }>(db, sql`SELECT max(created_at)::text AS at FROM lethe.__migrations`);
+    applied = r[0]?.at == null ? undefined : Number(r[0].at);
+  } catch {
+    applied = undefined;
+  }
+  if (applied === undefined) {
+    throw new SchemaVersionError('the lethe schema is missing in this database: run `lethe migrate` first');
+  }
+  if (applied < expected) {
+    throw new SchemaVersionError('the lethe schema is older than this version of lethe: run `lethe migrate`');
+  }
+  if (applied > expected) {
+    throw new SchemaVersionError('the lethe schema is newer than this version of lethe knows: upgrade lethe before starting workers');
+  }
+}

@@ -1,0 +1,131 @@
+// lethe's own tables, in the `lethe` schema beside the business data, so that destruction
+// and its evidence commit in one transaction. Migrations are generated from this file.
+import { sql } from 'drizzle-orm';
+import {
+  bigint, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+export const lethe = pgSchema('lethe');
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Every version of every policy file that ever drove a run: evidence points here by hash. */
+export const policyVersions = lethe.table('policy_versions', {
+  policyId: text('policy_id').notNull(),
+  version: text('version').notNull(),
+  fileName: text('file_name').notNull(),
+  /** The policy file exactly as read: rules, never personal data. */
+  source: text('source').notNull(),
+  firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('policy_versions_pk').on(t.policyId, t.version)]);
+
+/** One sweep, one scheduled scan tick, one erasure request... */
+export const runs = lethe.table('runs', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind').notNull(),
+  trigger: text('trigger').notNull(),
+  actor: text('actor').notNull(),
+  status: text('status').notNull().default('running'),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at'),
+});
+
+/** One policy's scan within a run; `cursor` makes it resumable after a crash. */
+export const scans = lethe.table('scans', {
+  id: uuid('id').primaryKey(),
+  runId: uuid('run_id').notNull().references(() => runs.id),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  status: text('status').notNull().default('pending'),
+  /** Keyset position (clock value and key, as text) of the last page taken. */
+  /** The instant due-ness is judged at (the injectable clock); created_at is wall time. */
+  asOf: ts('as_of').notNull(),
+  cursor: jsonb('cursor').$type<{ from: string; key: string } | null>(),
+  pages: integer('pages').notNull().default(0),
+  found: integer('found').notNull().default(0),
+  createdAt: ts('created_at').notNull(),
+  finishedAt: ts('finished_at'),
+  error: text('error'),
+}, (t) => [index('scans_run_idx').on(t.runId), index('scans_open_idx').on(t.status)]);
+
+/**
+ * One purge transaction's worth of records. `keys` holds the business keys only while the
+ * batch is open (PostgreSQL, never Redis) and is cleared when it completes.
+ */
+export const batches = lethe.table('batches', {
+  id: uuid('id').primaryKey(),
+  runId: uuid('run_id').notNull().references(() => runs.id),
+  scanId: uuid('scan_id').references(() => scans.id),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  trigger: text('trigger').notNull(),
+  actor: text('actor').notNull(),
+  keys: text('keys').array(),
+  size: integer('size').notNull(),
+  status: text('status').notNull().default('pending'),
+  destroyed: integer('destroyed').notNull().default(0),
+  anonymised: integer('anonymised').notNull().default(0),
+  children: integer('children').notNull().default(0),
+  held: integer('held').notNull().default(0),
+  skipped: integer('skipped').notNull().default(0),
+  failed: integer('failed').notNull().default(0),
+  attempts: integer('attempts').notNull().default(0),
+  error: text('error'),
+  createdAt: ts('created_at').notNull(),
+  finishedAt: ts('finished_at'),
+}, (t) => [index('batches_run_idx').on(t.runId), index('batches_open_idx').on(t.status, t.createdAt)]);
+
+/**
+ * The destruction evidence: one row per destroyed or anonymised record (and child row).
+ * Append-only for the application (trigger + privileges, see the custom migration); rows are
+ * HMAC-chained within their batch and each batch is sealed into the chain of `evidence_seals`.
+ */
+export const evidence = lethe.table('evidence', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  batchId: uuid('batch_id').notNull(),
+  batchPos: integer('batch_pos').notNull(),
+  runId: uuid('run_id').notNull(),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  category: text('category').notNull(),
+  classification: text('classification').notNull(),
+  trigger: text('trigger').notNull(),
+  action: text('action').notNull(),
+  tableName: text('table').notNull(),
+  recordRef: text('record_ref'),
+  subjectRef: text('subject_ref'),
+  fields: jsonb('fields').$type<Record<string, string> | null>(),
+  partner: text('partner'),
+  actor: text('actor').notNull(),
+  occurredAt: ts('occurred_at').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+}, (t) => [
+  uniqueIndex('evidence_batch_pos_idx').on(t.batchId, t.batchPos),
+  index('evidence_subject_idx').on(t.subjectRef),
+  index('evidence_occurred_idx').on(t.occurredAt),
+]);
+
+/** The chain of batch digests, in commit order (appended under a short advisory lock at commit). */
+export const evidenceSeals = lethe.table('evidence_seals', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  batchId: uuid('batch_id').notNull(),
+  records: integer('records').notNull(),
+  lastHash: text('last_hash').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+  sealedAt: ts('sealed_at').notNull(),
+}, (t) => [uniqueIndex('evidence_seals_batch_idx').on(t.batchId)]);
+
+/** Legal holds: by pseudonymous subject ref, optionally limited to one policy. */
+export const holds = lethe.table('holds', {
+  id: text('id').primaryKey(),
+  subjectRef: text('subject_ref').notNull(),
+  policyId: text('policy_id'),
+  reason: text('reason').notNull(),
+  placedBy: text('placed_by').notNull(),
+  placedAt: ts('placed_at').notNull(),
+  releasedAt: ts('released_at'),
+  releasedBy: text('released_by'),
+  releaseReason: text('release_reason'),
+}, (t) => [index('holds_active_idx').on(t.subjectRef).where(sql`released_at IS NULL`)]);

@@ -1,0 +1,33 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from './connect.ts';
+
+/** Runs a statement and returns its rows, whichever driver is underneath. */
+export async function rows<T extends Record<string, unknown>>(db: Executor, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export async function one<T extends Record<string, unknown>>(db: Executor, query: SQL): Promise<T | undefined> {
+  return (await rows<T>(db, query))[0];
+}
+
+/** A quoted, optionally schema-qualified identifier: `"schema"."table"`. */
+export function qualified(schema: string, name: string): SQL {
+  return sql`${sql.identifier(schema)}.${sql.identifier(name)}`;
+}
+
+/** A JS array bound as ONE parameter (drizzle would otherwise expand it into a list). */
+export function arrayParam(values: readonly unknown[]): SQL {
+  return sql`${sql.param(values)}`;
+}
+
+// Advisory lock keys: fixed 64-bit numbers, one per concern.
+export const LOCKS = {
+  migrate: 7_411_001,
+  /** Shared by every purge transaction, exclusive for `hold add`: a hold, once placed, is seen. */
+  holds: 7_411_002,
+  /** Taken at the very end of a purge transaction to append its seal to the chain. */
+  evidenceChain: 7_411_003,
+  /** Held for its life by the one worker that manages job schedulers. */
+  schedulerLeader: 7_411_004,
+} as const;

@@ -1,0 +1,57 @@
+// ISO 8601 durations (P30D, P5Y, P1Y6M, PT12H) and calendar-aware subtraction in UTC.
+
+export interface Duration {
+  years: number;
+  months: number;
+  weeks: number;
+  days: number;
+  hours: number;
+  minutes: number;
+  seconds: number;
+  /** The text as written, kept for messages and evidence. */
+  iso: string;
+}
+
+const ISO_DURATION =
+  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+
+/** Parses an ISO 8601 duration; returns undefined when the text is not one. */
+export function parseDuration(text: string): Duration | undefined {
+  const m = ISO_DURATION.exec(text);
+  if (!m || text === 'P' || text.endsWith('T')) return undefined;
+  const n = (i: number) => (m[i] === undefined ? 0 : Number(m[i]));
+  return {
+    years: n(1), months: n(2), weeks: n(3), days: n(4),
+    hours: n(5), minutes: n(6), seconds: n(7), iso: text,
+  };
+}
+
+/** `at` minus `d`, month and year steps on the calendar (UTC), clamping to month end. */
+export function subtractDuration(at: Date, d: Duration): Date {
+  return shift(at, d, -1);
+}
+
+/** `at` plus `d`. */
+export function addDuration(at: Date, d: Duration): Date {
+  return shift(at, d, 1);
+}
+
+function shift(at: Date, d: Duration, sign: 1 | -1): Date {
+  const out = new Date(at.getTime());
+  const totalMonths = d.years * 12 + d.months;
+  if (totalMonths !== 0) {
+    const day = out.getUTCDate();
+    out.setUTCDate(1);
+    out.setUTCMonth(out.getUTCMonth() + sign * totalMonths);
+    const lastDay = new Date(Date.UTC(out.getUTCFullYear(), out.getUTCMonth() + 1, 0)).getUTCDate();
+    out.setUTCDate(Math.min(day, lastDay));
+  }
+  const ms =
+    (((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60_000 + d.seconds * 1000;
+  return new Date(out.getTime() + sign * ms);
+}
+
+/** Approximate length in days, only for comparing two durations (retain vs minimum). */
+export function approximateDays(d: Duration): number {
+  return d.years * 365.25 + d.months * 30.44 + d.weeks * 7 + d.days + d.hours / 24 + d.minutes / 1440 + d.seconds / 86400;
+}

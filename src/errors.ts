@@ -1,0 +1,65 @@
+// The few error classes whose type decides what happens next: exit code, retry or not.
+
+/** Base class: every error lethe raises on purpose. */
+export class LetheError extends Error {
+  /** CLI exit code: 1 = the work failed, 2 = bad usage or bad input. */
+  readonly exitCode: 1 | 2 = 1;
+}
+
+/** A missing or malformed environment variable. Never retried; exit 2. */
+export class ConfigError extends LetheError {
+  override readonly exitCode = 2;
+  override name = 'ConfigError';
+}
+
+/** Wrong flags or arguments on the command line; exit 2. */
+export class UsageError extends LetheError {
+  override readonly exitCode = 2;
+  override name = 'UsageError';
+}
+
+/** A position inside a policy file, 1-based like editors show it. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface PolicyProblem extends SourcePosition {
+  message: string;
+}
+
+/**
+ * One or more problems in policy files. Never retried (a BullMQ job wraps it in
+ * UnrecoverableError); exit 2. Each problem prints as `file:line:col: message`.
+ */
+export class PolicyError extends LetheError {
+  override readonly exitCode = 2;
+  override name = 'PolicyError';
+  readonly problems: PolicyProblem[];
+
+  constructor(problems: PolicyProblem[], options?: { cause?: unknown }) {
+    super(problems.map(formatProblem).join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: PolicyProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+/** The request names something that does not exist (a hold id, a policy id). Exit 2. */
+export class NotFoundError extends LetheError {
+  override readonly exitCode = 2;
+  override name = 'NotFoundError';
+}
+
+/** The database schema is older or newer than this build knows. */
+export class SchemaVersionError extends LetheError {
+  override name = 'SchemaVersionError';
+}
+
+/** Redis does not answer; the message says how to start one. */
+export class QueueUnavailableError extends LetheError {
+  override name = 'QueueUnavailableError';
+}

@@ -1,0 +1,92 @@
+// The resolved policy: what the engine sees after YAML → zod → defaults. Nothing downstream
+// reads raw YAML. Identifiers here have passed the syntax check; `checkCatalog` (src/policy/
+// catalog.ts) confirms them against the database before any SQL is built from them.
+import type { Duration } from '../duration.ts';
+import type { SourcePosition } from '../errors.ts';
+
+export type Classification = 'C1' | 'C2' | 'C3';
+
+/** A table reference, schema resolved (default `public`). */
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+export type WhereCondition =
+  | { column: string; op: 'eq'; value: string | number | boolean }
+  | { column: string; op: 'in'; values: (string | number | boolean)[] }
+  | { column: string; op: 'not'; value: string | number | boolean }
+  | { column: string; op: 'is_null'; value: boolean };
+
+export interface Source extends TableRef {
+  key: string;
+  subject: string;
+  where: WhereCondition[];
+}
+
+export interface ConsentRef extends TableRef {
+  subject: string;
+  purposeColumn: string;
+  purpose: string;
+  withdrawnAt: string;
+}
+
+export type Trigger =
+  | { kind: 'expiry'; from: string }
+  | { kind: 'consent_withdrawn'; consent: ConsentRef };
+
+export interface Minimum {
+  period: Duration;
+  /** Column of the source table starting the statutory floor; NULL = not started = kept. */
+  from: string;
+  basis: string[];
+}
+
+export type AnonymiseStrategy =
+  | { kind: 'redact' }
+  | { kind: 'null' }
+  | { kind: 'keep_prefix'; keep: number }
+  | { kind: 'generalise'; to: 'year' | 'month' }
+  | { kind: 'bucket'; size: number }
+  | { kind: 'hmac' };
+
+export interface AnonymiseField {
+  column: string;
+  strategy: AnonymiseStrategy;
+}
+
+export type Action =
+  | { kind: 'delete' }
+  | { kind: 'anonymise'; fields: AnonymiseField[] };
+
+export interface Child extends TableRef {
+  key: string;
+  foreignKey: string;
+}
+
+export interface Policy {
+  id: string;
+  title: string;
+  category: string;
+  classification: Classification;
+  basis: string[];
+  source: Source;
+  trigger: Trigger;
+  retain: Duration;
+  minimum: Minimum | undefined;
+  action: Action;
+  children: Child[];
+  partners: 'notify' | undefined;
+  /** sha256 (hex) of the file's bytes: evidence names the exact rules that applied. */
+  version: string;
+  /** Path as given to the loader, for messages. */
+  file: string;
+  /** The file's text, stored in lethe.policy_versions. */
+  text: string;
+  /** Where each part of the policy was written, keyed by dotted path (`source.table`). */
+  positions: Record<string, SourcePosition>;
+}
+
+export function qualifiedName(t: TableRef): string {
+  return `${t.schema}.${t.table}`;
+}
