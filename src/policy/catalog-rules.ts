@@ -1,0 +1,130 @@
+// What each column a policy names must be, given its role. Pure: the catalog was read already.
+import type { AnonymiseStrategy, Policy, TableRef, WhereCondition } from './types.ts';
+import type { ColumnInfo, TableInfo } from './catalog.ts';
+import { REDACTION_MASK } from '../destroy/anonymise.ts';
+
+export interface Report {
+  problem(path: string, message: string): void;
+  warning(path: string, message: string): void;
+}
+
+/** Keys are cast back from text (`= ANY($1::bigint[])`) and hashed into record refs. */
+const KEY_TYPES = ['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'uuid'];
+const CLOCK_TYPES = ['date', 'timestamp', 'timestamptz'];
+/** An hmac pseudonym is 64 hex digits. */
+const PSEUDONYM_LENGTH = 64;
+const LISTED_COLUMNS = 15;
+
+/** How an operator names a table: `public` is implied. */
+export function shown(t: TableRef): string {
+  return t.schema === 'public' ? t.table : `${t.schema}.${t.table}`;
+}
+
+const describe = (c: ColumnInfo) => `${c.name} is ${c.type}`;
+
+function fitsStrategy(c: ColumnInfo, s: AnonymiseStrategy): string | undefined {
+  const text = c.category === 'S';
+  switch (s.kind) {
+    case 'redact':
+      if (!text) return `redact needs a text column; ${describe(c)}`;
+      if (c.maxLength !== undefined && c.maxLength < REDACTION_MASK.length) return `redact writes ${REDACTION_MASK.length} characters; ${describe(c)}`;
+      return undefined;
+    case 'keep_prefix':
+      return text ? undefined : `keep_prefix needs a text column; ${describe(c)}`;
+    case 'hmac':
+      if (!text) return `hmac needs a text column; ${describe(c)}`;
+      if (c.maxLength !== undefined && c.maxLength < PSEUDONYM_LENGTH) return `hmac writes ${PSEUDONYM_LENGTH} characters; ${describe(c)}`;
+      return undefined;
+    case 'generalise':
+      return CLOCK_TYPES.includes(c.baseType) ? undefined : `generalise needs a date or timestamp column; ${describe(c)}`;
+    case 'bucket':
+      return c.category === 'N' && c.baseType !== 'money' ? undefined : `bucket needs a numeric column; ${describe(c)}`;
+    case 'null':
+      return c.nullable ? undefined : `null needs a nullable column; ${c.name} is NOT NULL`;
+  }
+}
+
+/** A value PostgreSQL will accept for the column, so a scan cannot fail on its first row. */
+function fitsValue(c: ColumnInfo, v: string | number | boolean): boolean {
+  const s = String(v);
+  if (c.category === 'N') return c.baseType.startsWith('int') ? /^-?\d+$/.test(s) : s.trim() !== '' && Number.isFinite(Number(s));
+  if (c.category === 'B') return s === 'true' || s === 'false';
+  if (CLOCK_TYPES.includes(c.baseType)) return !Number.isNaN(Date.parse(s));
+  if (c.baseType === 'uuid') return /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(s);
+  return true;
+}
+
+function values(w: WhereCondition): (string | number | boolean)[] {
+  if (w.op === 'in') return w.values;
+  if (w.op === 'is_null') return [];
+  return [w.value];
+}
+
+export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r: Report): void {
+  const table = (ref: TableRef, path: string, writable: boolean): TableInfo | undefined => {
+    const t = tables.get(`${ref.schema}.${ref.table}`);
+    if (!t) r.problem(path, `table ${shown(ref)} does not exist`);
+    else if (writable && t.kind !== 'r' && t.kind !== 'p') r.problem(path, `${shown(ref)} is not a table (relkind ${t.kind}); lethe destroys rows in tables`);
+    return t;
+  };
+  const column = (t: TableInfo | undefined, name: string, path: string): ColumnInfo | undefined => {
+    if (!t) return undefined;
+    const c = t.columns.get(name);
+    if (!c) {
+      const all = [...t.columns.keys()];
+      const list = all.length > LISTED_COLUMNS ? `${all.slice(0, LISTED_COLUMNS).join(', ')}, …` : all.join(', ');
+      r.problem(path, `column ${name} does not exist in ${shown(t)} (columns: ${list})`);
+    }
+    return c;
+  };
+  const key = (t: TableInfo | undefined, name: string, path: string) => {
+    const c = column(t, name, path);
+    if (c && !KEY_TYPES.includes(c.baseType)) {
+      r.problem(path, `${describe(c)}; a key must be smallint, integer, bigint, numeric, text, varchar or uuid`);
+    }
+  };
+  const clock = (t: TableInfo | undefined, name: string, path: string) => {
+    const c = column(t, name, path);
+    if (c && !CLOCK_TYPES.includes(c.baseType)) r.problem(path, `${describe(c)}; a clock must be date, timestamp or timestamptz`);
+  };
+  const indexed = (t: TableInfo, first: string) => t.indexes.some((i) => i.columns[0] === first);
+
+  const src = table(p.source, 'source.table', true);
+  key(src, p.source.key, 'source.key');
+  column(src, p.source.subject, 'source.subject');
+  for (const w of p.source.where) {
+    const path = `source.where.${w.column}`;
+    const c = column(src, w.column, path);
+    const bad = c ? values(w).filter((v) => !fitsValue(c, v)) : [];
+    if (c && bad.length > 0) r.problem(path, `${JSON.stringify(bad[0])} is not a valid value for column ${c.name} (${c.type})`);
+  }
+  if (p.trigger.kind === 'expiry') {
+    clock(src, p.trigger.from, 'trigger.from');
+    if (src && src.columns.has(p.trigger.from) && !indexed(src, p.trigger.from)) {
+      r.warning('trigger.from', `no index on ${shown(src)} starts with ${p.trigger.from}, so every scan reads the whole table; create one: CREATE INDEX ON ${shown(src)} (${p.trigger.from}, ${p.source.key})`);
+    }
+  } else {
+    const ref = p.trigger.consent;
+    const ct = table(ref, 'trigger.consent.table', false);
+    column(ct, ref.subject, 'trigger.consent.subject');
+    column(ct, ref.purposeColumn, 'trigger.consent.purpose_column');
+    clock(ct, ref.withdrawnAt, 'trigger.consent.withdrawn_at');
+  }
+  if (p.minimum) clock(src, p.minimum.from, 'minimum.from');
+  if (p.action.kind === 'anonymise') {
+    for (const f of p.action.fields) {
+      const path = `action.anonymise.${f.column}`;
+      const c = column(src, f.column, path);
+      const misfit = c && fitsStrategy(c, f.strategy);
+      if (misfit) r.problem(path, `${misfit}`);
+    }
+  }
+  p.children.forEach((child, i) => {
+    const t = table(child, `children.${i}.table`, true);
+    key(t, child.key, `children.${i}.key`);
+    key(t, child.foreignKey, `children.${i}.foreign_key`);
+    if (t && t.columns.has(child.foreignKey) && !indexed(t, child.foreignKey)) {
+      r.warning(`children.${i}.foreign_key`, `no index on ${shown(t)} starts with ${child.foreignKey}, so each batch reads the whole table; create one: CREATE INDEX ON ${shown(t)} (${child.foreignKey})`);
+    }
+  });
+}

@@ -1,0 +1,127 @@
+// A shape-valid policy file → the resolved Policy, with the rules that span several keys.
+import { basename } from 'node:path';
+import type { PolicyProblem } from '../errors.ts';
+import { approximateDays, parseDuration, type Duration } from '../duration.ts';
+import type { Path } from './positions.ts';
+import type { Locator } from './positions.ts';
+import type { RawCondition, RawPolicy, RawStrategy } from './schema.ts';
+import type { AnonymiseStrategy, Policy, TableRef, Trigger, WhereCondition } from './types.ts';
+
+export const DEFAULT_SCHEMA = 'public';
+
+export function tableRef(name: string): TableRef {
+  const dot = name.indexOf('.');
+  return dot < 0 ? { schema: DEFAULT_SCHEMA, table: name } : { schema: name.slice(0, dot), table: name.slice(dot + 1) };
+}
+
+/** `rejected-loan-applications.yaml` → `rejected-loan-applications`. */
+export function fileStem(file: string): string {
+  return basename(file).replace(/\.yaml$/, '');
+}
+
+function condition(column: string, c: RawCondition): WhereCondition {
+  if (typeof c !== 'object') return { column, op: 'eq', value: c };
+  if (c.in !== undefined) return { column, op: 'in', values: c.in };
+  if (c.not !== undefined) return { column, op: 'not', value: c.not };
+  return { column, op: 'is_null', value: c.is_null! };
+}
+
+function strategy(s: RawStrategy): AnonymiseStrategy {
+  if (s === null) return { kind: 'null' };
+  if (typeof s === 'string') return { kind: s };
+  if (s.keep_prefix !== undefined) return { kind: 'keep_prefix', keep: s.keep_prefix };
+  if (s.generalise !== undefined) return { kind: 'generalise', to: s.generalise };
+  return { kind: 'bucket', size: s.bucket! };
+}
+
+export interface ResolveInput {
+  raw: RawPolicy;
+  file: string;
+  text: string;
+  version: string;
+  loc: Locator;
+}
+
+export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): Policy | PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const problem = (where: Path, message: string, at: 'key' | 'value' = 'value') => {
+    const pos = (at === 'key' ? loc.key(where) : loc.value(where)) ?? loc.top();
+    problems.push({ ...pos, message });
+  };
+
+  let trigger: Trigger | undefined;
+  const t = raw.trigger;
+  if (t.kind === 'expiry') {
+    if (t.from === undefined) problem(['trigger', 'kind'], 'trigger.from is required for kind expiry: the timestamp column that starts the clock');
+    if (t.consent !== undefined) problem(['trigger', 'consent'], 'trigger.consent is only for kind consent_withdrawn', 'key');
+    if (t.from !== undefined) trigger = { kind: 'expiry', from: t.from };
+  } else {
+    if (t.from !== undefined) problem(['trigger', 'from'], 'trigger.from is not used by kind consent_withdrawn: the withdrawal time starts the clock', 'key');
+    if (t.consent === undefined) {
+      problem(['trigger', 'kind'], 'trigger.consent is required for kind consent_withdrawn: { table, subject, purpose_column, purpose, withdrawn_at }');
+    } else {
+      const c = t.consent;
+      trigger = {
+        kind: 'consent_withdrawn',
+        consent: { ...tableRef(c.table), subject: c.subject, purposeColumn: c.purpose_column, purpose: c.purpose, withdrawnAt: c.withdrawn_at },
+      };
+    }
+  }
+
+  const retain = parseDuration(raw.retain) as Duration;
+  const minimum = raw.minimum && {
+    period: parseDuration(raw.minimum.period) as Duration,
+    from: raw.minimum.from,
+    basis: raw.minimum.basis,
+  };
+  if (minimum && raw.minimum?.reason === undefined && approximateDays(retain) < approximateDays(minimum.period)) {
+    problem(['retain'], `retain ${retain.iso} is shorter than minimum ${minimum.period.iso}: records would be deferred until the floor ends; say why in minimum.reason`);
+  }
+
+  const { key, subject } = raw.source;
+  let action: Policy['action'] = { kind: 'delete' };
+  if (raw.action !== 'delete') {
+    const fields = Object.entries(raw.action.anonymise).map(([column, s]) => ({ column, strategy: strategy(s) }));
+    for (const f of fields) {
+      if (f.column === key || f.column === subject) {
+        const role = f.column === key ? 'key' : 'subject';
+        problem(['action', 'anonymise', f.column],
+          `action.anonymise.${f.column} is the source ${role} column: anonymising it would cut the record from its ${role === 'key' ? 'evidence and children' : 'subject, holds and erasure requests'}`, 'key');
+      }
+    }
+    action = { kind: 'anonymise', fields };
+  }
+
+  const children = (raw.children ?? []).map((c) => ({ ...tableRef(c.table), key: c.key, foreignKey: c.foreign_key }));
+  const seen = new Set<string>();
+  children.forEach((c, i) => {
+    const name = `${c.schema}.${c.table}`;
+    if (seen.has(name)) problem(['children', i, 'table'], `children[${i}].table ${name} is listed twice`);
+    seen.add(name);
+  });
+
+  if (problems.length > 0 || !trigger) return problems;
+  return {
+    id: raw.id,
+    title: raw.title,
+    category: raw.category,
+    classification: raw.classification,
+    basis: raw.basis,
+    source: {
+      ...tableRef(raw.source.table),
+      key,
+      subject,
+      where: Object.entries(raw.source.where ?? {}).map(([column, c]) => condition(column, c)),
+    },
+    trigger,
+    retain,
+    minimum,
+    action,
+    children,
+    partners: raw.partners,
+    version,
+    file,
+    text,
+    positions: loc.all(),
+  };
+}

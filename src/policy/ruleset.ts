@@ -1,0 +1,16 @@
+import type { Executor } from '../db/connect.ts';
+import { PolicyError, type PolicyProblem } from '../errors.ts';
+import { makeRuleset, type Ruleset } from '../engine.ts';
+import { columnTypesFrom } from '../destroy/columns.ts';
+import { checkCatalog, columnTypeMap } from './catalog.ts';
+import type { Policy } from './types.ts';
+
+/**
+ * Checks loaded policies against the database catalog and returns them ready for the engine.
+ * Throws PolicyError (exit 2) on any problem, before a single statement is built from a policy.
+ */
+export async function buildRuleset(db: Executor, policies: Policy[]): Promise<{ ruleset: Ruleset; warnings: PolicyProblem[] }> {
+  const report = await checkCatalog(db, policies);
+  if (report.problems.length > 0) throw new PolicyError(report.problems);
+  return { ruleset: makeRuleset(policies, columnTypesFrom(columnTypeMap(report.tables))), warnings: report.warnings };
+}

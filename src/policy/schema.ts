@@ -1,0 +1,120 @@
+// The shape of a policy file, as zod sees it. Messages here are tails: the loader prefixes the
+// dotted path and the value written (`retain "30 days" is not an ISO 8601 duration (e.g. P30D)`)
+// and turns type, missing-key and unknown-key issues into sentences of its own (problems.ts).
+import { z } from 'zod';
+import { parseDuration } from '../duration.ts';
+
+/** What PostgreSQL calls a plain identifier, lowercase only: nothing that would need quoting. */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+export const POLICY_ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const MAX_POLICY_ID_LENGTH = 100;
+
+export const NOT_IDENTIFIER =
+  'is not a plain identifier (lowercase letters, digits and _, starting with a letter or _, at most 63 characters)';
+export const NOT_TABLE =
+  'is not a plain table name (table or schema.table; lowercase letters, digits and _, starting with a letter or _, at most 63 characters each)';
+export const NOT_DURATION = 'is not an ISO 8601 duration (e.g. P30D)';
+
+export function isTableName(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length <= 2 && parts.every((p) => IDENTIFIER.test(p));
+}
+
+/**
+ * A strict object whose unknown-key message is the list of allowed keys; problems.ts builds
+ * one problem per unknown key (each at its own position) from it.
+ */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? allowed : undefined),
+  });
+}
+
+const text = z.string().trim().min(1, 'must not be empty');
+const identifier = z.string().regex(IDENTIFIER, NOT_IDENTIFIER);
+const tableName = z.string().refine(isTableName, NOT_TABLE);
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION);
+const citations = z.array(text).min(1, 'must list at least one citation');
+
+/** A mapping whose keys name columns; problems.ts reports a bad key at the key itself. */
+function columnMap<V extends z.ZodType>(value: V, emptyMessage?: string) {
+  const map = z.record(identifier, value);
+  return emptyMessage ? map.refine((o) => Object.keys(o).length > 0, emptyMessage) : map;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()], {
+  error: (iss) =>
+    iss.input === null ? 'is not a value: write { is_null: true } to match NULL' : 'must be a string, number or boolean',
+});
+
+const operator = strict({
+  in: z.array(scalar).min(1, 'must list at least one value').optional(),
+  not: scalar.optional(),
+  is_null: z.boolean().optional(),
+}).refine((o) => Object.keys(o).length === 1, 'must have exactly one of: in, not, is_null');
+
+const condition = z.union([scalar, operator], {
+  error: (iss) =>
+    iss.input === null
+      ? 'is not a value: write { is_null: true } to match NULL'
+      : 'must be a value (equals), { in: [...] }, { not: value } or { is_null: true|false }',
+});
+
+const strategyObject = strict({
+  keep_prefix: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional(),
+  generalise: z.enum(['year', 'month'], { error: 'must be year or month' }).optional(),
+  bucket: z.number().positive('must be greater than 0').optional(),
+}).refine((o) => Object.keys(o).length === 1, 'must have exactly one of: keep_prefix, generalise, bucket');
+
+const strategy = z.union([
+  z.enum(['redact', 'hmac'], { error: 'is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })' }),
+  z.null(),
+  strategyObject,
+], { error: 'is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })' });
+
+const action = z.union([
+  z.literal('delete', { error: 'must be delete or { anonymise: { column: strategy } }' }),
+  strict({ anonymise: columnMap(strategy, 'must name at least one column') }),
+], { error: 'must be delete or { anonymise: { column: strategy } }' });
+
+export const policySchema = strict({
+  id: z.string()
+    .regex(POLICY_ID, 'is not kebab-case (lowercase letters and digits in words joined by single hyphens, e.g. rejected-loan-applications)')
+    .max(MAX_POLICY_ID_LENGTH, `is longer than ${MAX_POLICY_ID_LENGTH} characters`),
+  title: text,
+  category: text,
+  classification: z.enum(['C1', 'C2', 'C3'], { error: 'must be one of C1, C2, C3 (JR/T 0171-2020)' }),
+  basis: citations,
+  source: strict({
+    table: tableName,
+    key: identifier,
+    subject: identifier,
+    where: columnMap(condition).optional(),
+  }),
+  trigger: strict({
+    kind: z.enum(['expiry', 'consent_withdrawn'], { error: 'must be expiry or consent_withdrawn' }),
+    from: identifier.optional(),
+    consent: strict({
+      table: tableName,
+      subject: identifier,
+      purpose_column: identifier,
+      purpose: text,
+      withdrawn_at: identifier,
+    }).optional(),
+  }),
+  retain: duration,
+  minimum: strict({
+    period: duration,
+    from: identifier,
+    basis: citations,
+    reason: text.optional(),
+  }).optional(),
+  action,
+  children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier })).optional(),
+  partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
+});
+
+export type RawPolicy = z.infer<typeof policySchema>;
+export type RawCondition = z.infer<typeof condition>;
+export type RawStrategy = z.infer<typeof strategy>;

@@ -1,0 +1,165 @@
+// The catalog check against a real PostgreSQL: tables of its own in schema `cat`, so the
+// reference lender tables can change without breaking these assertions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createTestDb, type TestDb } from '../helpers.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
+import { castType, checkCatalog, columnTypeMap } from '../../src/policy/catalog.ts';
+import { formatProblem } from '../../src/errors.ts';
+
+let t: TestDb;
+
+beforeAll(async () => {
+  t = await createTestDb('catalog');
+  await t.db.execute(sql.raw(`
+    CREATE SCHEMA cat;
+    CREATE TABLE cat.apps (
+      id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, decided_at timestamptz,
+      closed_at timestamptz, amount numeric(14, 2), code varchar(2), email varchar(64), tag varchar(32),
+      payload jsonb, flag boolean, born date, nick text, ref uuid);
+    CREATE INDEX apps_closed_at ON cat.apps (closed_at, id);
+    CREATE TABLE cat.docs (id bigint PRIMARY KEY, app_id bigint NOT NULL, blob jsonb);
+    CREATE TABLE cat.docs_indexed (id integer PRIMARY KEY, app_id bigint NOT NULL);
+    CREATE INDEX docs_indexed_app_id ON cat.docs_indexed (app_id);
+    CREATE TABLE cat.consents (customer_id bigint, purpose text, withdrawn_at timestamptz, note text);
+    CREATE VIEW cat.apps_view AS SELECT * FROM cat.apps;
+  `));
+});
+
+afterAll(async () => {
+  await t.drop();
+});
+
+const FILE = 'policies/p.yaml';
+
+/** A policy on cat.apps; `lines` are appended and `retain` etc. may be overridden by them. */
+function policy(source: string[], rest: string[]): ReturnType<typeof parsePolicy> {
+  const text = [
+    'id: p', 'title: t', 'category: c', 'classification: C2', 'basis: [law]', // lines 1-5
+    'source:', ...source, // 6..
+    ...rest,
+  ].join('\n') + '\n';
+  return parsePolicy(text, FILE);
+}
+
+const SOURCE = ['  table: cat.apps', '  key: id', '  subject: customer_id']; // lines 7-9
+const EXPIRY = ['trigger: { kind: expiry, from: closed_at }', 'retain: P30D', 'action: delete']; // lines 10-12
+
+async function check(...policies: ReturnType<typeof parsePolicy>[]) {
+  const r = await checkCatalog(t.db, policies);
+  return { problems: r.problems.map(formatProblem), warnings: r.warnings.map(formatProblem), tables: r.tables };
+}
+
+describe('checkCatalog', () => {
+  it('accepts a policy whose tables and columns fit, and returns their types', async () => {
+    const p = policy([...SOURCE, '  where: { status: rejected, amount: { in: [1, "2.5"] }, flag: { not: true }, born: { is_null: false } }'], [
+      'trigger: { kind: expiry, from: closed_at }', 'retain: P30D',
+      'action: { anonymise: { nick: null, email: hmac, tag: { keep_prefix: 2 }, born: { generalise: month }, amount: { bucket: 100 }, code: { keep_prefix: 1 } } }',
+      'children:', '  - { table: cat.docs_indexed, key: id, foreign_key: app_id }',
+    ]);
+    const r = await check(p);
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    const apps = r.tables.get('cat.apps')!;
+    expect(castType(apps, 'id')).toBe('bigint');
+    expect(castType(apps, 'closed_at')).toBe('timestamp with time zone');
+    expect(castType(apps, 'email')).toBe('character varying(64)');
+    expect(apps.columns.get('email')).toMatchObject({ baseType: 'varchar', maxLength: 64, nullable: true });
+    expect(apps.columns.get('status')).toMatchObject({ type: 'text', nullable: false, maxLength: undefined });
+    expect(castType(r.tables.get('cat.docs_indexed')!, 'id')).toBe('integer');
+    expect(columnTypeMap(r.tables).get('cat.docs_indexed.app_id')).toBe('bigint');
+    expect(() => castType(apps, 'nope')).toThrow('cat.apps has no column nope');
+  });
+
+  it('reports missing tables and columns at the line that names them', async () => {
+    const r = await check(policy(['  table: cat.appz', '  key: id', '  subject: customer_id'], EXPIRY));
+    expect(r.problems).toEqual([`${FILE}:7:10: source.table: table cat.appz does not exist`]);
+
+    const cols = await check(policy(['  table: cat.apps', '  key: idd', '  subject: client_id', '  where: { state: x }'], [
+      'trigger: { kind: expiry, from: decided }', 'retain: P1Y',
+      'minimum: { period: P1Y, from: ended_at, basis: [law] }',
+      'action: { anonymise: { full_name: redact } }',
+      'children:', '  - { table: cat.docs, key: doc_id, foreign_key: application_id }', '  - { table: cat.nothing, key: id, foreign_key: app_id }',
+    ]));
+    const all = 'id, customer_id, status, decided_at, closed_at, amount, code, email, tag, payload, flag, born, nick, ref';
+    expect(cols.problems).toEqual([
+      `${FILE}:8:8: source.key: column idd does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:9:12: source.subject: column client_id does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:10:12: source.where.state: column state does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:11:32: trigger.from: column decided does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:13:31: minimum.from: column ended_at does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:14:24: action.anonymise.full_name: column full_name does not exist in cat.apps (columns: ${all})`,
+      `${FILE}:16:29: children[0].key: column doc_id does not exist in cat.docs (columns: id, app_id, blob)`,
+      `${FILE}:16:50: children[0].foreign_key: column application_id does not exist in cat.docs (columns: id, app_id, blob)`,
+      `${FILE}:17:14: children[1].table: table cat.nothing does not exist`,
+    ]);
+  });
+
+  it('checks column types against each role', async () => {
+    const r = await check(policy(['  table: cat.apps', '  key: payload', '  subject: customer_id',
+      '  where: { amount: abc, flag: maybe, decided_at: yesterday, ref: 12 }'], [
+      'trigger: { kind: expiry, from: status }', 'retain: P1Y',
+      'minimum: { period: P1Y, from: amount, basis: [law] }',
+      'action: { anonymise: { amount: redact, code: hmac, status: null, nick: { generalise: year }, email: { bucket: 5 }, flag: { keep_prefix: 1 }, code2: redact } }',
+    ]));
+    // code2 does not exist; the rest exist with the wrong type.
+    expect(r.problems).toEqual([
+      `${FILE}:8:8: source.key: payload is jsonb; a key must be smallint, integer, bigint, numeric, text, varchar or uuid`,
+      `${FILE}:10:12: source.where.amount: "abc" is not a valid value for column amount (numeric(14,2))`,
+      `${FILE}:10:25: source.where.flag: "maybe" is not a valid value for column flag (boolean)`,
+      `${FILE}:10:38: source.where.decided_at: "yesterday" is not a valid value for column decided_at (timestamp with time zone)`,
+      `${FILE}:10:61: source.where.ref: 12 is not a valid value for column ref (uuid)`,
+      `${FILE}:11:32: trigger.from: status is text; a clock must be date, timestamp or timestamptz`,
+      `${FILE}:13:31: minimum.from: amount is numeric(14,2); a clock must be date, timestamp or timestamptz`,
+      `${FILE}:14:24: action.anonymise.amount: redact needs a text column; amount is numeric(14,2)`,
+      `${FILE}:14:40: action.anonymise.code: hmac writes 64 characters; code is character varying(2)`,
+      `${FILE}:14:52: action.anonymise.status: null needs a nullable column; status is NOT NULL`,
+      `${FILE}:14:66: action.anonymise.nick: generalise needs a date or timestamp column; nick is text`,
+      `${FILE}:14:94: action.anonymise.email: bucket needs a numeric column; email is character varying(64)`,
+      `${FILE}:14:116: action.anonymise.flag: keep_prefix needs a text column; flag is boolean`,
+      expect.stringMatching(/^policies\/p\.yaml:14:142: action\.anonymise\.code2: column code2 does not exist in cat\.apps/),
+    ]);
+  });
+
+  it('refuses a view as a source and checks the consent table', async () => {
+    const v = await check(policy(['  table: cat.apps_view', '  key: id', '  subject: customer_id'], EXPIRY));
+    expect(v.problems).toEqual([`${FILE}:7:10: source.table: cat.apps_view is not a table (relkind v); lethe destroys rows in tables`]);
+    const consent = policy(SOURCE, [
+      'trigger:', '  kind: consent_withdrawn',
+      '  consent: { table: cat.consents, subject: customer_id, purpose_column: purposes, purpose: marketing, withdrawn_at: note }',
+      'retain: P0D', 'action: delete',
+    ]);
+    expect((await check(consent)).problems).toEqual([
+      `${FILE}:12:73: trigger.consent.purpose_column: column purposes does not exist in cat.consents (columns: customer_id, purpose, withdrawn_at, note)`,
+      `${FILE}:12:117: trigger.consent.withdrawn_at: note is text; a clock must be date, timestamp or timestamptz`,
+    ]);
+    const missing = policy(SOURCE, ['trigger:', '  kind: consent_withdrawn',
+      '  consent: { table: consentz, subject: customer_id, purpose_column: purpose, purpose: m, withdrawn_at: withdrawn_at }',
+      'retain: P0D', 'action: delete']);
+    expect((await check(missing)).problems).toEqual([`${FILE}:12:21: trigger.consent.table: table consentz does not exist`]);
+  });
+
+  it('warns, without refusing, when no index serves the scan or the child lookup', async () => {
+    const p = policy(SOURCE, ['trigger: { kind: expiry, from: decided_at }', 'retain: P30D', 'action: delete',
+      'children:', '  - { table: cat.docs, key: id, foreign_key: app_id }']);
+    const r = await check(p);
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([
+      `${FILE}:10:32: trigger.from: no index on cat.apps starts with decided_at, so every scan reads the whole table; create one: CREATE INDEX ON cat.apps (decided_at, id)`,
+      `${FILE}:14:46: children[0].foreign_key: no index on cat.docs starts with app_id, so each batch reads the whole table; create one: CREATE INDEX ON cat.docs (app_id)`,
+    ]);
+  });
+
+  it('reads the reference lender tables in public', async () => {
+    const p = parsePolicy([
+      'id: rejected', 'title: t', 'category: c', 'classification: C3', 'basis: [law]',
+      'source: { table: loan_applications, key: id, subject: customer_id, where: { status: rejected } }',
+      'trigger: { kind: expiry, from: decided_at }', 'retain: P30D', 'action: delete',
+      'children: [{ table: loan_application_documents, key: id, foreign_key: application_id }]',
+    ].join('\n'), 'policies/rejected.yaml');
+    const r = await check(p);
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(castType(r.tables.get('public.loan_applications')!, 'decided_at')).toBe('timestamp with time zone');
+  });
+});
