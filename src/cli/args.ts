@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+export interface Parsed {
+  flags: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Strict flags: an unknown or malformed flag is a usage error naming it and the allowed ones. */
+export function parseFlags(command: string, argv: string[], spec: FlagSpec, maxPositionals = 0): Parsed {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (e) {
+    const allowed = Object.keys(spec).map((k) => `--${k}`).join(', ') || '(none)';
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(`lethe ${command}: ${msg}. Allowed flags: ${allowed}`);
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`lethe ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);
+  }
+  return { flags: parsed.values as Parsed['flags'], positionals: parsed.positionals };
+}
+
+export function requireString(command: string, flags: Parsed['flags'], name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`lethe ${command}: --${name} is required`);
+  return v;
+}
+
+export function optionalString(flags: Parsed['flags'], name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function parseInstant(command: string, flag: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    throw new UsageError(`lethe ${command}: --${flag} "${value}" is not an ISO 8601 date or time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)`);
+  }
+  return d;
+}

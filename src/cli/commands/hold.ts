@@ -1,0 +1,86 @@
+import type { Command } from './index.ts';
+import { optionalString, parseFlags, requireString } from '../args.ts';
+import { loadConfig } from '../../config.ts';
+import { UsageError } from '../../errors.ts';
+import { openRuntime, operatorName } from '../runtime.ts';
+import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
+import { loadPolicies } from '../../policy/load.ts';
+import { printJson, table } from '../output.ts';
+
+export const holdAddCommand: Command = {
+  name: 'hold add',
+  summary: 'place a legal hold: the subject\'s records are never destroyed',
+  help: `Usage: lethe hold add --subject ID --reason TEXT [--policy ID] [--json]
+
+Places a legal hold on a data subject (all policies, or one). Only the pseudonymous reference
+of the subject is stored. When the command returns, no purge can destroy the subject's
+records, including a sweep already running.
+
+Example:
+  LETHE_OPERATOR=wang.li npx lethe hold add --subject 1000042 --reason "AML investigation 2026-117"`,
+  async run(args, io) {
+    const { flags } = parseFlags('hold add', args, { subject: { type: 'string' }, reason: { type: 'string' }, policy: { type: 'string' }, json: { type: 'boolean' } });
+    const subject = requireString('hold add', flags, 'subject');
+    const reason = requireString('hold add', flags, 'reason');
+    const policyId = optionalString(flags, 'policy');
+    const cfg = loadConfig({ database: true, secret: true });
+    if (policyId !== undefined) {
+      const ids = (await loadPolicies(cfg.policiesDir)).map((p) => p.id);
+      if (!ids.includes(policyId)) throw new UsageError(`lethe hold add: --policy "${policyId}" is not a loaded policy; loaded: ${ids.join(', ')}`);
+    }
+    const rt = await openRuntime(cfg);
+    try {
+      const hold = await addHold(rt.ctx, { subject, reason, policyId, actor: `operator:${operatorName(cfg)}` });
+      if (flags.json) printJson(io, { id: hold.id });
+      else io.out(`hold ${hold.id} placed on subject ${hold.subject_ref.slice(0, 16)}… ${policyId ? `for policy ${policyId}` : 'for all policies'}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export const holdReleaseCommand: Command = {
+  name: 'hold release',
+  summary: 'release a legal hold',
+  help: `Usage: lethe hold release HOLD_ID --reason TEXT
+
+Example:
+  npx lethe hold release hold-3f9a1c2b7d4e --reason "investigation closed"`,
+  async run(args, io) {
+    const { flags, positionals } = parseFlags('hold release', args, { reason: { type: 'string' } }, 1);
+    const id = positionals[0];
+    if (!id) throw new UsageError('lethe hold release: HOLD_ID is required (see `lethe hold list`)');
+    const reason = requireString('hold release', flags, 'reason');
+    const cfg = loadConfig({ database: true, secret: true });
+    const rt = await openRuntime(cfg);
+    try {
+      await releaseHold(rt.ctx, id, reason, `operator:${operatorName(cfg)}`);
+      io.out(`hold ${id} released`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+export const holdListCommand: Command = {
+  name: 'hold list',
+  summary: 'list active legal holds',
+  help: `Usage: lethe hold list [--json]`,
+  async run(args, io) {
+    const { flags } = parseFlags('hold list', args, { json: { type: 'boolean' } });
+    const cfg = loadConfig({ database: true, secret: true });
+    const rt = await openRuntime(cfg);
+    try {
+      const holds = await listHolds(rt.database.db);
+      if (flags.json) printJson(io, { holds: holds.map(({ placed_by: _p, ...h }) => h) });
+      else if (holds.length === 0) io.out('no active holds');
+      else io.out(table(['id', 'subject_ref', 'policy', 'placed_at', 'placed_by', 'reason'],
+        holds.map((h) => [h.id, `${h.subject_ref.slice(0, 16)}…`, h.policy ?? '(all)', h.placed_at, h.placed_by, h.reason])));
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};

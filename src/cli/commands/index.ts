@@ -1,0 +1,46 @@
+import type { Io } from '../output.ts';
+import { migrateCommand } from './migrate.ts';
+import { policiesCheckCommand } from './policies.ts';
+import { planCommand } from './plan.ts';
+import { sweepCommand } from './sweep.ts';
+import { workerCommand } from './worker.ts';
+import { holdAddCommand, holdListCommand, holdReleaseCommand } from './hold.ts';
+import { evidenceExportCommand, evidenceFindCommand, evidenceVerifyCommand } from './evidence.ts';
+import { demoCommand } from './demo.ts';
+
+export interface Command {
+  /** `plan`, or a group and verb: `hold add`. */
+  name: string;
+  summary: string;
+  help: string;
+  run(args: string[], io: Io): Promise<number>;
+}
+
+export const COMMANDS: Command[] = [
+  demoCommand,
+  migrateCommand,
+  policiesCheckCommand,
+  planCommand,
+  sweepCommand,
+  workerCommand,
+  holdAddCommand,
+  holdReleaseCommand,
+  holdListCommand,
+  evidenceVerifyCommand,
+  evidenceExportCommand,
+  evidenceFindCommand,
+];
+
+export function helpText(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'lethe — retention enforcement with tamper-evident destruction evidence',
+    '',
+    'Usage: npx lethe <command> [flags]      (npx lethe <command> --help for details)',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'Environment: DATABASE_URL, REDIS_URL, LETHE_SECRET, LETHE_POLICIES, LETHE_OPERATOR, LOG_LEVEL',
+    'Exit codes: 0 success, 1 the work failed, 2 bad usage or bad input.',
+  ].join('\n');
+}

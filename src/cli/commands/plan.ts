@@ -1,0 +1,39 @@
+import type { Command } from './index.ts';
+import { optionalString, parseFlags, parseInstant } from '../args.ts';
+import { loadConfig } from '../../config.ts';
+import { loadRuleset, openRuntime } from '../runtime.ts';
+import { fixedClock, systemClock } from '../../clock.ts';
+import { plan } from '../../plan/plan.ts';
+import { printJson } from '../output.ts';
+import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'dry run: what would be destroyed now (or --as-of), held, deferred',
+  help: `Usage: lethe plan [--policies DIR] [--policy ID] [--subject ID] [--as-of ISO] [--json]
+
+Counts, per policy, the records a sweep would destroy or anonymise now (or at --as-of), and
+those a legal hold (held) or a statutory minimum (deferred) keeps. Changes nothing.
+Counts are of source records; children are not included.
+
+Examples:
+  npx lethe plan
+  npx lethe plan --policy rejected-loan-applications --as-of 2027-01-01 --json
+  npx lethe plan --subject 1000042`,
+  async run(args, io) {
+    const { flags } = parseFlags('plan', args, { ...POLICY_FLAGS, subject: { type: 'string' }, 'as-of': { type: 'string' } });
+    const asOf = parseInstant('plan', 'as-of', optionalString(flags, 'as-of'));
+    const cfg = loadConfig({ database: true, secret: true });
+    const rt = await openRuntime(cfg, { clock: asOf ? fixedClock(asOf) : systemClock });
+    try {
+      const rules = await loadRuleset(rt, policiesDir(flags, cfg));
+      const policyIds = selectPolicies('plan', rules, optionalString(flags, 'policy'));
+      const counts = await plan(rt.ctx, rules, { now: rt.ctx.clock.now(), subject: optionalString(flags, 'subject'), policyIds });
+      if (flags.json) printJson(io, { as_of: rt.ctx.clock.now().toISOString(), policies: counts });
+      else io.out(`Plan as of ${rt.ctx.clock.now().toISOString()} (nothing is changed)\n\n${countsTable(counts)}`);
+      return 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};

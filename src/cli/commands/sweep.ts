@@ -1,0 +1,53 @@
+import type { Command } from './index.ts';
+import { optionalString, parseFlags } from '../args.ts';
+import { loadConfig } from '../../config.ts';
+import { loadRuleset, openRuntime, operatorName } from '../runtime.ts';
+import { sweep } from '../../pipeline/sweep.ts';
+import { assertRedisAnswers } from '../../pipeline/queues.ts';
+import { registry } from '../../../jobs/index.ts';
+import { printJson } from '../output.ts';
+import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary: 'one full pass through the pipeline with in-process workers; prints totals',
+  help: `Usage: lethe sweep [--policies DIR] [--policy ID] [--json]
+
+Scans every policy (or one), destroys what is due in bounded batches through BullMQ with
+in-process workers, and returns when every job it started has finished. Each destroyed or
+anonymised record gets an evidence row in the same transaction. Exit 1 if any batch failed
+(nothing of a failed batch is destroyed; the next sweep tries again).
+
+Examples:
+  npx lethe sweep
+  npx lethe sweep --policy rejected-loan-applications --json`,
+  async run(args, io) {
+    const { flags } = parseFlags('sweep', args, POLICY_FLAGS);
+    const cfg = loadConfig({ database: true, secret: true });
+    await assertRedisAnswers(cfg.redisUrl);
+    const rt = await openRuntime(cfg);
+    try {
+      const rules = await loadRuleset(rt, policiesDir(flags, cfg));
+      const policyIds = selectPolicies('sweep', rules, optionalString(flags, 'policy'));
+      const started = Date.now();
+      const result = await sweep(rt.ctx, rules, cfg, registry, {
+        policyIds,
+        actor: `operator:${operatorName(cfg)}`,
+        onProgress: io.isTTY && !flags.json ? ({ totals, batchesOpen }) => {
+          const done = totals.reduce((a, t) => a + t.destroyed + t.anonymised, 0);
+          process.stderr.write(`\rsweeping… ${done} records destroyed or anonymised, ${batchesOpen} batches open   `);
+        } : undefined,
+      });
+      if (io.isTTY && !flags.json) process.stderr.write('\n');
+      if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies });
+      else {
+        const children = result.policies.reduce((a, p) => a + p.children, 0);
+        io.out(`Sweep ${result.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n${countsTable(result.policies)}`);
+        if (children > 0) io.out(`\n${children} child rows destroyed with their records.`);
+      }
+      return result.policies.some((p) => p.failed > 0) ? 1 : 0;
+    } finally {
+      await rt.close();
+    }
+  },
+};

@@ -1,0 +1,50 @@
+// Builds what a command needs, in the order that fails safest: env, then policies, then the
+// database and its catalog. Bad input stops here, before anything is destroyed.
+import { userInfo } from 'node:os';
+import { loadConfig, type Config, type ConfigNeeds } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { openPostgres, type Database } from '../db/connect.ts';
+import { deriveKeys } from '../crypto/keys.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { loadPolicies } from '../policy/load.ts';
+import { buildRuleset } from '../policy/ruleset.ts';
+import { assertSchemaCurrent } from '../db/migrate.ts';
+import type { EngineContext, Ruleset } from '../engine.ts';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  database: Database;
+  ctx: EngineContext;
+  close(): Promise<void>;
+}
+
+export function operatorName(config: Config): string {
+  return config.operator ?? userInfo().username;
+}
+
+export function config(needs: ConfigNeeds): Config {
+  return loadConfig(needs);
+}
+
+/** Opens the database named by DATABASE_URL and checks the lethe schema is the one we know. */
+export async function openRuntime(cfg: Config, opts: { clock?: Clock; checkSchema?: boolean } = {}): Promise<Runtime> {
+  const log = createLogger(cfg.logLevel);
+  const database = openPostgres(cfg.databaseUrl!, { maxConnections: cfg.concurrency + 3 });
+  try {
+    if (opts.checkSchema !== false) await assertSchemaCurrent(database.db);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const ctx: EngineContext = { db: database.db, keys: deriveKeys(cfg.secret!), clock: opts.clock ?? systemClock, log };
+  return { config: cfg, log, database, ctx, close: () => database.close() };
+}
+
+/** Loads and checks the policies (files, then catalog); throws PolicyError on any problem. */
+export async function loadRuleset(rt: Runtime, policiesDir: string): Promise<Ruleset> {
+  const policies = await loadPolicies(policiesDir);
+  const { ruleset, warnings } = await buildRuleset(rt.database.db, policies);
+  for (const w of warnings) rt.log.warn(`${w.file}:${w.line}:${w.col}: ${w.message}`);
+  return ruleset;
+}

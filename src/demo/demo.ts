@@ -1,0 +1,106 @@
+// `lethe demo`: a synthetic lender in an embedded database, a hold, a plan, a sweep through the
+// real BullMQ pipeline, and a report of what was destroyed, held and kept.
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Config } from '../config.ts';
+import { deriveKeys } from '../crypto/keys.ts';
+import { systemClock } from '../clock.ts';
+import { openPglite, openPostgres, type Database } from '../db/connect.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { createLenderSchema } from '../lender/schema.ts';
+import { seedLender } from '../lender/seed.ts';
+import { loadPolicies } from '../policy/load.ts';
+import { buildRuleset } from '../policy/ruleset.ts';
+import { addHold } from '../holds/holds.ts';
+import { plan, type PolicyCounts } from '../plan/plan.ts';
+import { sweep, type SweepResult } from '../pipeline/sweep.ts';
+import type { JobRegistry } from '../pipeline/workers.ts';
+import { verifyEvidence } from '../evidence/verify.ts';
+import { one, rows } from '../db/sql.ts';
+import type { Logger } from '../log.ts';
+import type { EngineContext } from '../engine.ts';
+
+export const DEMO_DIR = '.lethe';
+export const DEMO_CUSTOMERS = 2000;
+
+export interface DemoReport {
+  database: string;
+  secretSource: 'env' | 'generated';
+  seeded: Record<string, number>;
+  heldSubject: string | undefined;
+  plan: PolicyCounts[];
+  sweep: SweepResult;
+  kept: { table: string; before: number; after: number }[];
+  evidence: { records: number; ok: boolean };
+  sample: Record<string, unknown> | undefined;
+}
+
+/** The secret from LETHE_SECRET, or one made for the demo and kept in .lethe/secret. */
+function demoSecret(cfg: Config, dir: string): { secret: string; source: 'env' | 'generated' } {
+  if (cfg.secret) return { secret: cfg.secret, source: 'env' };
+  const file = join(dir, 'secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return { secret: readFileSync(file, 'utf8').trim(), source: 'generated' };
+}
+
+async function openDemoDatabase(cfg: Config, dir: string): Promise<{ database: Database; label: string }> {
+  if (cfg.databaseUrl) {
+    const database = openPostgres(cfg.databaseUrl, { maxConnections: cfg.concurrency + 3 });
+    await migrateDatabase(database, cfg.databaseUrl);
+    return { database, label: 'PostgreSQL at DATABASE_URL' };
+  }
+  // A fresh embedded database each run, so the report is the same every time.
+  rmSync(join(dir, 'pgdata'), { recursive: true, force: true });
+  const database = await openPglite(join(dir, 'pgdata'));
+  await migrateDatabase(database);
+  return { database, label: `embedded PGlite in ${join(dir, 'pgdata')}` };
+}
+
+async function tableCounts(db: Database['db'], tables: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const t of tables) {
+    const r = await one<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM ${sql.identifier(t)}`);
+    out.set(t, Number(r!.n));
+  }
+  return out;
+}
+
+export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger): Promise<DemoReport> {
+  mkdirSync(DEMO_DIR, { recursive: true });
+  const { secret, source } = demoSecret(cfg, DEMO_DIR);
+  const { database, label } = await openDemoDatabase(cfg, DEMO_DIR);
+  try {
+    const db = database.db;
+    await createLenderSchema(db);
+    const now = systemClock.now();
+    const seeded = await seedLender(db, { customers: DEMO_CUSTOMERS, now, seed: 42 });
+    const policies = await loadPolicies(cfg.policiesDir);
+    const { ruleset } = await buildRuleset(db, policies);
+    const ctx: EngineContext = { db, keys: deriveKeys(secret), clock: systemClock, log };
+    // Hold the customer with the most due rejected applications: the report shows them kept.
+    const held = await one<{ s: string }>(db, sql`SELECT customer_id::text AS s FROM loan_applications
+      WHERE status = 'rejected' AND decided_at < ${new Date(now.getTime() - 31 * 86_400_000)}
+      GROUP BY customer_id ORDER BY count(*) DESC, customer_id LIMIT 1`);
+    if (held) await addHold(ctx, { subject: held.s, reason: 'demo: litigation hold', actor: 'operator:demo' });
+    const tables = [...new Set(ruleset.policies.map((p) => p.source.table))];
+    const before = await tableCounts(db, tables);
+    const planned = await plan(ctx, ruleset, { now });
+    // Embedded PGlite is one connection: one purge at a time.
+    const demoConfig: Config = { ...cfg, concurrency: database.kind === 'pglite' ? 1 : cfg.concurrency,
+      queuePrefix: `${cfg.queuePrefix}-demo-${randomBytes(3).toString('hex')}` };
+    const swept = await sweep(ctx, ruleset, demoConfig, registry, { actor: 'operator:demo' });
+    const after = await tableCounts(db, tables);
+    const verified = await verifyEvidence(db, ctx.keys);
+    const [sample] = await rows<Record<string, unknown>>(db, sql`SELECT seq, policy_id, trigger, action, "table", record_ref, subject_ref, fields, actor, occurred_at, hash
+      FROM lethe.evidence ORDER BY seq LIMIT 1`);
+    return {
+      database: label, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
+      kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
+      evidence: { records: verified.records, ok: verified.ok }, sample,
+    };
+  } finally {
+    await database.close();
+  }
+}

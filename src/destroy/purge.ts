@@ -1,0 +1,126 @@
+// One purge batch, one transaction: lock the rows, re-check that each is still due and not
+// held, destroy children then records, write one evidence row for each, seal the batch into
+// the chain, close the batch. Everything commits together or nothing does.
+import { sql } from 'drizzle-orm';
+import type { EngineContext, Ruleset } from '../engine.ts';
+import type { Tx } from '../db/connect.ts';
+import { LOCKS, one, rows } from '../db/sql.ts';
+import { recordRef, subjectRef } from '../crypto/keys.ts';
+import { qualifiedName, type Policy } from '../policy/types.ts';
+import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
+import { heldSubjects } from '../holds/active.ts';
+import { col, eligible, sourceTable } from './predicates.ts';
+import { destroyChildren } from './children.ts';
+import { anonymiseRows } from './anonymise-rows.ts';
+import { describeStrategies } from './anonymise.ts';
+import { PolicyChangedError } from './scan.ts';
+
+interface BatchRow extends Record<string, unknown> {
+  run_id: string;
+  policy_id: string;
+  policy_version: string;
+  trigger: string;
+  actor: string;
+  keys: string[] | null;
+  status: string;
+}
+
+export interface PurgeOutcome {
+  status: 'done' | 'already-closed';
+  destroyed: number;
+  anonymised: number;
+  children: number;
+  held: number;
+  /** Keys in the batch that were no longer due, gone, or locked by someone else. */
+  skipped: number;
+}
+
+const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, skipped: 0 };
+
+export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: string): Promise<PurgeOutcome> {
+  return ctx.db.transaction(async (tx) => {
+    // Shared with every other purge, exclusive for `hold add`: a hold, once placed, is seen here.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.holds})`);
+    const batch = await one<BatchRow>(tx, sql`SELECT run_id::text, policy_id, policy_version, trigger, actor, keys, status
+      FROM lethe.batches WHERE id = ${batchId} FOR UPDATE`);
+    if (!batch) throw new Error(`batch ${batchId} does not exist`);
+    if (batch.status !== 'pending' || !batch.keys) return CLOSED;
+    const p = rules.get(batch.policy_id);
+    if (!p || p.version !== batch.policy_version) {
+      throw new PolicyChangedError(`policy ${batch.policy_id} changed or was removed since batch ${batchId} was planned`);
+    }
+    const now = ctx.clock.now();
+    const table = { schema: p.source.schema, table: p.source.table };
+    const keyType = rules.types.of(table, p.source.key);
+    // Re-check inside the transaction, under row locks: only what is still due goes.
+    const locked = await rows<{ k: string; s: string | null }>(tx, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s
+      FROM ${sourceTable(p)} t
+      WHERE ${col(p.source.key)} = ANY(${sql.param(batch.keys)}::${sql.raw(keyType)}[]) AND ${eligible(p, now)}
+      FOR UPDATE OF t SKIP LOCKED`);
+    const holds = await heldSubjects(tx, p.id);
+    const refs = new Map<string, string | null>();
+    const go: string[] = [];
+    let held = 0;
+    for (const r of locked) {
+      // Holds name subjects; a record with no subject is no one's and no hold can reach it.
+      const ref = r.s === null ? null : subjectRef(ctx.keys, r.s);
+      if (ref !== null && holds.has(ref)) {
+        held++;
+        continue;
+      }
+      refs.set(r.k, ref);
+      go.push(r.k);
+    }
+    const base = evidenceBase(p, batch, now);
+    const evidence: EvidenceInput[] = [];
+    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e }));
+    let destroyed = 0;
+    let anonymised = 0;
+    if (p.action.kind === 'delete') {
+      const gone = await rows<{ k: string }>(tx, sql`DELETE FROM ${sourceTable(p)} t
+        WHERE ${col(p.source.key)} = ANY(${sql.param(go)}::${sql.raw(keyType)}[]) RETURNING ${col(p.source.key)}::text AS k`);
+      destroyed = gone.length;
+      for (const g of gone) evidence.push({ ...base, action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: null });
+    } else {
+      const changed = await anonymiseRows(tx, ctx.keys, rules, p, p.action.fields, go);
+      anonymised = changed.length;
+      const fields = describeStrategies(p.action.fields);
+      for (const k of changed) evidence.push({ ...base, action: 'anonymise', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), k), subjectRef: refs.get(k) ?? null, fields });
+    }
+    const skipped = batch.keys.length - locked.length;
+    await closeBatch(tx, batchId, { destroyed, anonymised, children, held, skipped }, now);
+    // Last statement before commit: the chain lock it takes is held only for the seal insert.
+    await appendEvidence(tx, ctx.keys, batchId, evidence, now);
+    return { status: 'done', destroyed, anonymised, children, held, skipped };
+  });
+}
+
+function evidenceBase(p: Policy, batch: BatchRow, now: Date) {
+  return {
+    runId: batch.run_id,
+    policyId: p.id,
+    policyVersion: p.version,
+    category: p.category,
+    classification: p.classification,
+    trigger: batch.trigger,
+    partner: null,
+    actor: batch.actor,
+    occurredAt: now,
+  };
+}
+
+async function closeBatch(tx: Tx, batchId: string, o: Omit<PurgeOutcome, 'status'>, now: Date): Promise<void> {
+  await tx.execute(sql`UPDATE lethe.batches SET status = 'done', keys = NULL,
+    destroyed = ${o.destroyed}, anonymised = ${o.anonymised}, children = ${o.children}, held = ${o.held},
+    skipped = ${o.skipped}, attempts = attempts + 1, finished_at = ${now}, error = NULL WHERE id = ${batchId}`);
+}
+
+/**
+ * After the last attempt failed: the batch is closed as failed, its keys cleared, the reason
+ * kept without values. Nothing was destroyed (the transaction rolled back); the next scan
+ * finds the records again.
+ */
+export async function failBatch(ctx: EngineContext, batchId: string, reason: string): Promise<void> {
+  await ctx.db.execute(sql`UPDATE lethe.batches SET status = 'failed', keys = NULL, failed = size,
+    attempts = attempts + 1, error = ${reason}, finished_at = ${ctx.clock.now()} WHERE id = ${batchId} AND status = 'pending'`);
+}

@@ -1,0 +1,85 @@
+// The one map from job name to payload. Payloads carry ids of lethe's own rows and policy ids
+// only: no business key, subject or value ever reaches Redis.
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QueueUnavailableError } from '../errors.ts';
+
+export interface JobPayloads {
+  /** Scan one policy: for a sweep the scan row exists; a scheduler tick creates its own. */
+  'scan-policy': { policyId: string; scanId?: string };
+  /** Destroy one batch of records recorded in lethe.batches. */
+  'purge-batch': { batchId: string };
+}
+
+export type JobName = keyof JobPayloads;
+export type QueueName = 'scan' | 'purge';
+
+export const QUEUE_OF: { readonly [K in JobName]: QueueName } = {
+  'scan-policy': 'scan',
+  'purge-batch': 'purge',
+};
+
+export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge'];
+
+const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
+  'scan-policy': { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+  'purge-batch': { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+};
+
+export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string) => Promise<void>;
+
+export function redisConnection(url: string): Redis {
+  // BullMQ workers need maxRetriesPerRequest: null (blocking commands must not time out).
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+/** Fails fast, with how to start Redis, when nothing answers at REDIS_URL. */
+export async function assertRedisAnswers(url: string, timeoutMs = 2000): Promise<void> {
+  const probe = new Redis(url, { maxRetriesPerRequest: 0, connectTimeout: timeoutMs, lazyConnect: true, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch {
+    throw new QueueUnavailableError(
+      `Redis does not answer at ${redactUrl(url)} (REDIS_URL). Start one with:\n` +
+      `  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
+      `or point REDIS_URL at a running Redis.`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export class Queues {
+  private readonly queues: Map<QueueName, Queue>;
+
+  constructor(readonly connection: Redis, readonly prefix: string) {
+    this.queues = new Map(QUEUE_NAMES.map((q) => [q, new Queue(q, {
+      connection, prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } },
+    })]));
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues.get(name)!;
+  }
+
+  /** Adds a job; with a jobId, adding one that already exists is a no-op (BullMQ dedupes by id). */
+  readonly enqueue: Enqueue = async (name, data, jobId) => {
+    await this.queue(QUEUE_OF[name]).add(name, data, { ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}) });
+  };
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

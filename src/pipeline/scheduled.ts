@@ -1,0 +1,28 @@
+import { sql } from 'drizzle-orm';
+import type { EngineContext } from '../engine.ts';
+import type { Policy } from '../policy/types.ts';
+import { one } from '../db/sql.ts';
+import { createRun, createScan } from './runs.ts';
+
+export const SCHEDULER_ACTOR = 'lethe:scheduler';
+
+/**
+ * A scheduler tick: a run and a scan of its own, unless an earlier scan of the same policy is
+ * still open (then the tick is skipped: the open one will get there).
+ */
+export async function startScheduledScan(ctx: EngineContext, p: Policy): Promise<string | undefined> {
+  return ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`lethe:scan:${p.id}`}))`);
+    const open = await one<{ id: string }>(tx, sql`SELECT id::text FROM lethe.scans
+      WHERE policy_id = ${p.id} AND status IN ('pending', 'running') LIMIT 1`);
+    if (open) return undefined;
+    const now = ctx.clock.now();
+    const runId = await createRun(tx, { kind: 'scheduled', trigger: 'expiry', actor: SCHEDULER_ACTOR, at: now });
+    return createScan(tx, runId, p, now);
+  });
+}
+
+export async function failScan(ctx: EngineContext, scanId: string, reason: string): Promise<void> {
+  await ctx.db.execute(sql`UPDATE lethe.scans SET status = 'failed', error = ${reason}, finished_at = ${ctx.clock.now()}
+    WHERE id = ${scanId} AND status IN ('pending', 'running')`);
+}

@@ -1,0 +1,83 @@
+// The long-running worker: BullMQ workers, one job scheduler per policy (kept by a single
+// leader), and a periodic re-enqueue of open work whose jobs Redis lost.
+import pg from 'pg';
+import type { EngineContext, Ruleset } from '../engine.ts';
+import type { Config } from '../config.ts';
+import { LOCKS } from '../db/sql.ts';
+import { describeError } from '../log.ts';
+import { Queues, redisConnection, type QueueName } from './queues.ts';
+import { startWorkers, type JobRegistry } from './workers.ts';
+import { reenqueueOpenWork } from './reconcile.ts';
+
+export const SCHEDULER_PREFIX = 'scan:';
+const LEADER_RETRY_MS = 30_000;
+const MAINTENANCE_MS = 30_000;
+const LOST_JOB_GRACE_MS = 60_000;
+
+export interface WorkerService {
+  stop(): Promise<void>;
+}
+
+function durationMs(c: Config): number {
+  const d = c.scanEvery;
+  return ((((d.years * 365 + d.months * 30 + d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
+}
+
+/** Upserts a scheduler per loaded policy and removes those of policies no longer loaded. */
+export async function syncSchedulers(queues: Queues, rules: Ruleset, everyMs: number): Promise<void> {
+  const scan = queues.queue('scan');
+  const wanted = new Set(rules.policies.map((p) => `${SCHEDULER_PREFIX}${p.id}`));
+  for (const p of rules.policies) {
+    await scan.upsertJobScheduler(`${SCHEDULER_PREFIX}${p.id}`, { every: everyMs }, {
+      name: 'scan-policy', data: { policyId: p.id }, opts: { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+    });
+  }
+  for (const s of await scan.getJobSchedulers()) {
+    if (s.key.startsWith(SCHEDULER_PREFIX) && !wanted.has(s.key)) await scan.removeJobScheduler(s.key);
+  }
+}
+
+export async function startWorkerService(
+  ctx: EngineContext, rules: Ruleset, config: Config, registry: JobRegistry, queueNames: readonly QueueName[],
+): Promise<WorkerService> {
+  const connection = redisConnection(config.redisUrl);
+  const queues = new Queues(connection, config.queuePrefix);
+  const workers = startWorkers({ ...ctx, rules, config, enqueue: queues.enqueue }, registry,
+    { connection, prefix: config.queuePrefix, queues: queueNames, concurrency: config.concurrency });
+  // Leadership is a session advisory lock on a connection of its own: it ends with the process.
+  const leaderClient = new pg.Client({ connectionString: config.databaseUrl, application_name: 'lethe leader' });
+  leaderClient.on('error', () => {});
+  await leaderClient.connect();
+  let leader = false;
+  const tryLead = async () => {
+    try {
+      if (!leader) {
+        const r = await leaderClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCKS.schedulerLeader]);
+        leader = r.rows[0]!.ok;
+        if (leader) {
+          await syncSchedulers(queues, rules, durationMs(config));
+          ctx.log.info({ policies: rules.policies.length }, 'leading: job schedulers in place');
+        }
+      }
+    } catch (e) {
+      ctx.log.error({ err: describeError(e) }, 'leader election failed; will retry');
+    }
+  };
+  await tryLead();
+  const leaderTimer = setInterval(() => void tryLead(), LEADER_RETRY_MS);
+  const maintenanceTimer = setInterval(() => {
+    reenqueueOpenWork(ctx, queues.enqueue, LOST_JOB_GRACE_MS)
+      .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
+      .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'));
+  }, MAINTENANCE_MS);
+  return {
+    async stop() {
+      clearInterval(leaderTimer);
+      clearInterval(maintenanceTimer);
+      await workers.close();
+      await queues.close();
+      connection.disconnect();
+      await leaderClient.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// One full pass: a run, a scan per policy, in-process workers, and a wait on PostgreSQL (not
+// on Redis) until every scan and batch of the run is closed. Lost jobs are re-enqueued.
+import type { EngineContext, Ruleset } from '../engine.ts';
+import type { Config } from '../config.ts';
+import { createRun, createScan, finishRun, runProgress, runTotals, type PolicyTotals } from './runs.ts';
+import { Queues, redisConnection } from './queues.ts';
+import { startWorkers, type JobRegistry } from './workers.ts';
+import { reenqueueOpenWork } from './reconcile.ts';
+import { countDeferred, type PolicyCounts } from '../plan/plan.ts';
+
+export interface SweepOptions {
+  policyIds?: string[];
+  actor: string;
+  /** Called about every 200 ms while the sweep runs (progress bar on a TTY). */
+  onProgress?: (p: { batchesOpen: number; totals: PolicyTotals[] }) => void;
+  /** How long an open scan or batch may go without a job before it is enqueued again. */
+  reconcileGraceMs?: number;
+}
+
+export interface SweepResult {
+  runId: string;
+  policies: (PolicyCounts & { children: number; skipped: number })[];
+}
+
+const POLL_MS = 200;
+
+export async function sweep(
+  ctx: EngineContext, rules: Ruleset, config: Config, registry: JobRegistry, opts: SweepOptions,
+): Promise<SweepResult> {
+  const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
+  const now = ctx.clock.now();
+  const runId = await createRun(ctx.db, { kind: 'sweep', trigger: 'expiry', actor: opts.actor, at: now });
+  const connection = redisConnection(config.redisUrl);
+  const queues = new Queues(connection, config.queuePrefix);
+  const workers = startWorkers(
+    { ...ctx, rules, config, enqueue: queues.enqueue },
+    registry,
+    { connection, prefix: config.queuePrefix, queues: ['scan', 'purge'], concurrency: config.concurrency },
+  );
+  try {
+    for (const p of chosen) {
+      const scanId = await createScan(ctx.db, runId, p, now);
+      await queues.enqueue('scan-policy', { policyId: p.id, scanId }, scanId);
+    }
+    const grace = opts.reconcileGraceMs ?? 5000;
+    let lastReconcile = Date.now();
+    for (;;) {
+      const progress = await runProgress(ctx.db, runId);
+      if (opts.onProgress) opts.onProgress({ batchesOpen: progress.batchesOpen, totals: await runTotals(ctx.db, runId) });
+      if (progress.scansOpen === 0 && progress.batchesOpen === 0) break;
+      if (Date.now() - lastReconcile > grace) {
+        await reenqueueOpenWork(ctx, queues.enqueue, grace);
+        lastReconcile = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  } finally {
+    await workers.close();
+    await queues.close();
+    connection.disconnect();
+  }
+  const totals = new Map((await runTotals(ctx.db, runId)).map((t) => [t.policyId, t]));
+  const policies: SweepResult['policies'] = [];
+  for (const p of chosen) {
+    const t = totals.get(p.id);
+    const destroyed = t?.destroyed ?? 0;
+    const anonymised = t?.anonymised ?? 0;
+    const failed = t?.failed ?? 0;
+    policies.push({
+      id: p.id, action: p.action.kind,
+      due: destroyed + anonymised + failed,
+      held: t?.held ?? 0,
+      deferred: await countDeferred(ctx.db, p, { now }),
+      destroyed, anonymised, failed,
+      children: t?.children ?? 0,
+      skipped: t?.skipped ?? 0,
+    });
+  }
+  await finishRun(ctx.db, runId, policies.some((p) => p.failed > 0) ? 'failed' : 'done', ctx.clock.now());
+  return { runId, policies };
+}

@@ -1,0 +1,78 @@
+// The dry run. Counts what a sweep at `now` would do, with the same predicates the scan and
+// the purge use, so that a plan followed by a sweep destroys exactly what the plan counted.
+import { sql, type SQL } from 'drizzle-orm';
+import type { EngineContext, Ruleset } from '../engine.ts';
+import type { Executor } from '../db/connect.ts';
+import { rows } from '../db/sql.ts';
+import { subjectRef } from '../crypto/keys.ts';
+import type { Policy } from '../policy/types.ts';
+import { candidates, col, eligible, floorPassed, sourceTable } from '../destroy/predicates.ts';
+import { heldSubjects } from '../holds/active.ts';
+
+/** The contract's per-policy shape for `plan --json` and `sweep --json`. */
+export interface PolicyCounts {
+  id: string;
+  action: 'delete' | 'anonymise';
+  due: number;
+  held: number;
+  deferred: number;
+  destroyed: number;
+  anonymised: number;
+  failed: number;
+}
+
+export interface PlanOptions {
+  now: Date;
+  /** Only this data subject's records. */
+  subject?: string;
+}
+
+function subjectFilter(p: Policy, subject: string | undefined): SQL {
+  return subject === undefined ? sql`true` : sql`${col(p.source.subject)}::text = ${subject}`;
+}
+
+async function countWhere(db: Executor, p: Policy, where: SQL): Promise<number> {
+  const [r] = await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM ${sourceTable(p)} t WHERE ${where}`);
+  return Number(r!.n);
+}
+
+/** Records the statutory floor still keeps although their retention ran out. */
+export async function countDeferred(db: Executor, p: Policy, opts: PlanOptions): Promise<number> {
+  if (!p.minimum) return 0;
+  return countWhere(db, p, sql`${candidates(p, opts.now)} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+}
+
+/** Eligible records split into held and due. Without active holds this is one count. */
+async function countDueAndHeld(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
+  const where = sql`${eligible(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
+  const holds = await heldSubjects(ctx.db, p.id);
+  if (holds.size === 0) return { due: await countWhere(ctx.db, p, where), held: 0 };
+  const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT ${col(p.source.subject)}::text AS s, count(*)::text AS n
+    FROM ${sourceTable(p)} t WHERE ${where} GROUP BY 1`);
+  let due = 0;
+  let held = 0;
+  for (const r of perSubject) {
+    if (r.s !== null && holds.has(subjectRef(ctx.keys, r.s))) held += Number(r.n);
+    else due += Number(r.n);
+  }
+  return { due, held };
+}
+
+export async function planPolicy(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<PolicyCounts> {
+  const [{ due, held }, deferred] = await Promise.all([countDueAndHeld(ctx, p, opts), countDeferred(ctx.db, p, opts)]);
+  const action = p.action.kind;
+  return {
+    id: p.id, action, due, held, deferred,
+    destroyed: action === 'delete' ? due : 0,
+    anonymised: action === 'anonymise' ? due : 0,
+    failed: 0,
+  };
+}
+
+export async function plan(ctx: EngineContext, rules: Ruleset, opts: PlanOptions & { policyIds?: string[] }): Promise<PolicyCounts[]> {
+  const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
+  const out: PolicyCounts[] = [];
+  // One policy at a time: a plan must not crowd out the workers' connections.
+  for (const p of chosen) out.push(await planPolicy(ctx, p, opts));
+  return out;
+}
