@@ -98,3 +98,12 @@ export async function count(db: Db, table: string, where: SQL = sql`true`): Prom
   const r = await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM ${sql.identifier(schema!)}.${sql.identifier(name!)} WHERE ${where}`);
   return Number(r[0]!.n);
 }
+
+/** Polls `check` until it holds; fails the test with `what` after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

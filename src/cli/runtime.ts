@@ -41,6 +41,16 @@ export async function openRuntime(cfg: Config, opts: { clock?: Clock; checkSchem
   return { config: cfg, log, database, ctx, close: () => database.close() };
 }
 
+/** Opens the runtime for one command and always closes it. */
+export async function withRuntime<T>(cfg: Config, fn: (rt: Runtime) => Promise<T>, opts: { clock?: Clock } = {}): Promise<T> {
+  const rt = await openRuntime(cfg, opts);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
 /** Loads and checks the policies (files, then catalog); throws PolicyError on any problem. */
 export async function loadRuleset(rt: Runtime, policiesDir: string): Promise<Ruleset> {
   const policies = await loadPolicies(policiesDir);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -10,7 +11,15 @@ import { SchemaVersionError } from '../errors.ts';
 import type { Database, Executor } from './connect.ts';
 import { LOCKS, rows } from './sql.ts';
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** The checked-in migrations: found by walking up, so it works from src/ and from the dist/ bundle. */
+function findMigrations(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'drizzle', 'meta', '_journal.json'))) return join(dir, 'drizzle');
+    if (dirname(dir) === dir) throw new Error('lethe: the drizzle/ migrations folder is missing from this installation');
+  }
+}
+
+export const MIGRATIONS_FOLDER = findMigrations();
 const MIGRATIONS = { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'lethe', migrationsTable: '__migrations' };
 
 interface Journal {

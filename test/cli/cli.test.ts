@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb } from '../helpers.ts';
 import { seedSmallLender, type SmallLender } from '../fixtures/small-lender.ts';
 import { runCli } from './run-cli.ts';
+import { rows } from '../../src/db/sql.ts';
 
 const NOW = new Date();
 
@@ -122,6 +123,24 @@ describe('lethe CLI', () => {
     const found = await runCli(['evidence', 'find', '--subject', lender.customers.plain, '--json'], env);
     const records = (JSON.parse(found.stdout) as { records: unknown[] }).records;
     expect(records.length).toBe(lender.dueApps.length + lender.dueDocs.length + 1);
+
+    const csv = await runCli(['evidence', 'export', '--format', 'csv'], env);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trim().split(/\r?\n/);
+    expect(lines[0]).toMatch(/^seq,run_id,policy_id,policy_version,category,classification,trigger,action,table,record_ref,subject_ref,fields,partner,actor,occurred_at,prev_hash,hash/);
+    expect(lines).toHaveLength(1 + await count(t.db, 'lethe.evidence'));
+
+    // A superuser gets around the append-only trigger: verify names the altered record, exit 1.
+    const victim = (await rows<{ seq: string }>(t.db, sql`SELECT seq::text FROM lethe.evidence ORDER BY seq OFFSET 2 LIMIT 1`))[0]!.seq;
+    await t.db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL session_replication_role = replica`);
+      await tx.execute(sql`UPDATE lethe.evidence SET action = 'anonymise' WHERE seq = ${victim}`);
+    });
+    const broken = await runCli(['evidence', 'verify', '--json'], env);
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, first_broken: { seq: Number(victim) } });
+    const human = await runCli(['evidence', 'verify'], env);
+    expect(human.stdout).toContain(`evidence BROKEN at record seq ${victim}`);
 
     const released = await runCli(['hold', 'release', id, '--reason', 'case closed'], env);
     expect(released.code).toBe(0);

@@ -2,7 +2,7 @@
 // a later sweep ends with every due record destroyed exactly once and one evidence row each.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb, waitFor } from '../helpers.ts';
 import { seedRejectedApplications } from '../fixtures/bulk.ts';
 import { runCli, startCli } from '../cli/run-cli.ts';
 import { rows } from '../../src/db/sql.ts';
@@ -11,13 +11,6 @@ const DUE = 6000;
 const FRESH = 500;
 const rejected = sql`status = 'rejected' AND decided_at < now() - interval '30 days'`;
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function expectExactlyOnce(t: TestDb): Promise<void> {
   expect(await count(t.db, 'loan_applications', rejected)).toBe(0);

@@ -2,7 +2,7 @@
 // records is destroyed, though the sweep destroys everyone else's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb, waitFor } from '../helpers.ts';
 import { seedRejectedApplications } from '../fixtures/bulk.ts';
 import { runCli, startCli } from '../cli/run-cli.ts';
 import { one, rows } from '../../src/db/sql.ts';
@@ -29,11 +29,7 @@ describe('hold placed mid-sweep', () => {
     const subject = (await one<{ id: string }>(t.db, sql`SELECT customer_id::text AS id FROM loan_applications ORDER BY id DESC LIMIT 1`))!.id;
     const sweep = startCli(['sweep', '--policy', 'rejected-loan-applications'], env);
     const exited = new Promise<number | null>((r) => sweep.on('exit', r));
-    const end = Date.now() + 60_000;
-    while ((await count(t.db, 'lethe.evidence')) < 300) {
-      if (Date.now() > end) throw new Error('sweep did not start');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(async () => (await count(t.db, 'lethe.evidence')) >= 300, 60_000, 'the sweep to destroy its first records');
     const hold = await runCli(['hold', 'add', '--subject', subject, '--reason', 'placed mid-sweep'], env);
     expect(hold.code, hold.stderr).toBe(0);
     const placedAt = (await one<{ at: string }>(t.db, sql`SELECT placed_at::text AS at FROM lethe.holds`))!.at;

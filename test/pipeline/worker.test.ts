@@ -3,23 +3,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, count, REDIS_URL, TEST_SECRET, type TestDb, waitFor } from '../helpers.ts';
 import { seedSmallLender, type SmallLender } from '../fixtures/small-lender.ts';
 import { startCli } from '../cli/run-cli.ts';
 import { sql } from 'drizzle-orm';
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('lethe worker', () => {
   let t: TestDb;
   let q: ReturnType<typeof createQueuePrefix>;
   let lender: SmallLender;
+  const children: ReturnType<typeof startCli>[] = [];
 
   beforeAll(async () => {
     t = await createTestDb('worker');
@@ -27,6 +21,8 @@ describe('lethe worker', () => {
     lender = await seedSmallLender(t.db, new Date());
   });
   afterAll(async () => {
+    // A failed assertion must not leave workers running against a dropped database.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await q.cleanup();
     await t.drop();
   });
@@ -35,6 +31,7 @@ describe('lethe worker', () => {
     const env = { DATABASE_URL: t.url, REDIS_URL, LETHE_SECRET: TEST_SECRET, LETHE_QUEUE_PREFIX: q.prefix,
       LETHE_POLICIES: 'test/fixtures/pipeline', LETHE_SCAN_EVERY: 'PT1S', LOG_LEVEL: 'info' };
     const workers = [startCli(['worker'], env), startCli(['worker'], env)];
+    children.push(...workers);
     const logs = ['', ''];
     workers.forEach((w, i) => w.stderr.on('data', (d) => (logs[i] += d)));
     const exits = workers.map((w) => new Promise<number | null>((r) => w.on('exit', r)));
@@ -55,6 +52,7 @@ describe('lethe worker', () => {
     // Exactly one of the two processes leads.
     expect(logs.filter((l) => l.includes('leading: job schedulers in place'))).toHaveLength(1);
 
+    await waitFor(async () => logs.every((l) => l.includes('lethe worker: running queues')), 10_000);
     workers.forEach((w) => w.kill('SIGTERM'));
     expect(await Promise.all(exits)).toEqual([0, 0]);
     expect(logs.every((l) => l.includes('worker stopped'))).toBe(true);

@@ -4,7 +4,7 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags, parseInstant, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { openRuntime } from '../runtime.ts';
+import { withRuntime } from '../runtime.ts';
 import { verifyEvidence } from '../../evidence/verify.ts';
 import { exportEvidence } from '../../evidence/export.ts';
 import { findEvidence } from '../../evidence/find.ts';
@@ -24,16 +24,13 @@ Example:
     const { flags } = parseFlags('evidence verify', args, { json: { type: 'boolean' }, 'from-file': { type: 'string' } });
     if (flags['from-file'] !== undefined) throw new UsageError('lethe evidence verify: --from-file (offline verification of a signed export) is not available in this version');
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const result = await verifyEvidence(rt.database.db, rt.ctx.keys);
       if (flags.json) printJson(io, result);
       else if (result.ok) io.out(`evidence OK: ${result.records} records, chain intact`);
       else io.out(`evidence BROKEN at record seq ${result.first_broken!.seq}: ${result.first_broken!.reason} (${result.records} records checked)`);
       return result.ok ? 0 : 1;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -54,8 +51,7 @@ Example:
     const from = parseInstant('evidence export', 'from', optionalString(flags, 'from'));
     const to = parseInstant('evidence export', 'to', optionalString(flags, 'to'));
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const outPath = optionalString(flags, 'out');
       const out = outPath ? createWriteStream(outPath) : process.stdout;
       const n = await exportEvidence(rt.database.db, { from, to, format, out });
@@ -65,9 +61,7 @@ Example:
         io.err(`${n} evidence records written to ${outPath}`);
       }
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -85,16 +79,13 @@ Example:
     const { flags } = parseFlags('evidence find', args, { subject: { type: 'string' }, json: { type: 'boolean' } });
     const subject = requireString('evidence find', flags, 'subject');
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const found = await findEvidence(rt.database.db, rt.ctx.keys, subject);
       if (flags.json) printJson(io, { records: found });
       else if (found.length === 0) io.out('no evidence records for this subject');
       else io.out(table(['seq', 'occurred_at', 'policy', 'trigger', 'action', 'table', 'record_ref'],
         found.map((r) => [r.seq, String(r.occurred_at), r.policy_id, r.trigger, r.action, r.table, `${String(r.record_ref).slice(0, 16)}…`])));
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };

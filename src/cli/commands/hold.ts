@@ -2,7 +2,7 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { openRuntime, operatorName } from '../runtime.ts';
+import { withRuntime, operatorName } from '../runtime.ts';
 import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
 import { loadPolicies } from '../../policy/load.ts';
 import { printJson, table } from '../output.ts';
@@ -28,15 +28,12 @@ Example:
       const ids = (await loadPolicies(cfg.policiesDir)).map((p) => p.id);
       if (!ids.includes(policyId)) throw new UsageError(`lethe hold add: --policy "${policyId}" is not a loaded policy; loaded: ${ids.join(', ')}`);
     }
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const hold = await addHold(rt.ctx, { subject, reason, policyId, actor: `operator:${operatorName(cfg)}` });
       if (flags.json) printJson(io, { id: hold.id });
       else io.out(`hold ${hold.id} placed on subject ${hold.subject_ref.slice(0, 16)}… ${policyId ? `for policy ${policyId}` : 'for all policies'}`);
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -53,14 +50,11 @@ Example:
     if (!id) throw new UsageError('lethe hold release: HOLD_ID is required (see `lethe hold list`)');
     const reason = requireString('hold release', flags, 'reason');
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       await releaseHold(rt.ctx, id, reason, `operator:${operatorName(cfg)}`);
       io.out(`hold ${id} released`);
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
@@ -71,16 +65,13 @@ export const holdListCommand: Command = {
   async run(args, io) {
     const { flags } = parseFlags('hold list', args, { json: { type: 'boolean' } });
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const holds = await listHolds(rt.database.db);
       if (flags.json) printJson(io, { holds: holds.map(({ placed_by: _p, ...h }) => h) });
       else if (holds.length === 0) io.out('no active holds');
       else io.out(table(['id', 'subject_ref', 'policy', 'placed_at', 'placed_by', 'reason'],
         holds.map((h) => [h.id, `${h.subject_ref.slice(0, 16)}…`, h.policy ?? '(all)', h.placed_at, h.placed_by, h.reason])));
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };

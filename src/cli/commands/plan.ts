@@ -1,7 +1,7 @@
 import type { Command } from './index.ts';
 import { optionalString, parseFlags, parseInstant } from '../args.ts';
 import { loadConfig } from '../../config.ts';
-import { loadRuleset, openRuntime } from '../runtime.ts';
+import { loadRuleset, withRuntime } from '../runtime.ts';
 import { fixedClock, systemClock } from '../../clock.ts';
 import { plan } from '../../plan/plan.ts';
 import { printJson } from '../output.ts';
@@ -24,16 +24,13 @@ Examples:
     const { flags } = parseFlags('plan', args, { ...POLICY_FLAGS, subject: { type: 'string' }, 'as-of': { type: 'string' } });
     const asOf = parseInstant('plan', 'as-of', optionalString(flags, 'as-of'));
     const cfg = loadConfig({ database: true, secret: true });
-    const rt = await openRuntime(cfg, { clock: asOf ? fixedClock(asOf) : systemClock });
-    try {
+    return withRuntime(cfg, async (rt) => {
       const rules = await loadRuleset(rt, policiesDir(flags, cfg));
       const policyIds = selectPolicies('plan', rules, optionalString(flags, 'policy'));
       const counts = await plan(rt.ctx, rules, { now: rt.ctx.clock.now(), subject: optionalString(flags, 'subject'), policyIds });
       if (flags.json) printJson(io, { as_of: rt.ctx.clock.now().toISOString(), policies: counts });
       else io.out(`Plan as of ${rt.ctx.clock.now().toISOString()} (nothing is changed)\n\n${countsTable(counts)}`);
       return 0;
-    } finally {
-      await rt.close();
-    }
+    }, { clock: asOf ? fixedClock(asOf) : systemClock });
   },
 };

@@ -1,7 +1,7 @@
 import type { Command } from './index.ts';
 import { optionalString, parseFlags } from '../args.ts';
 import { loadConfig } from '../../config.ts';
-import { loadRuleset, openRuntime, operatorName } from '../runtime.ts';
+import { loadRuleset, withRuntime, operatorName } from '../runtime.ts';
 import { sweep } from '../../pipeline/sweep.ts';
 import { assertRedisAnswers } from '../../pipeline/queues.ts';
 import { registry } from '../../../jobs/index.ts';
@@ -25,8 +25,7 @@ Examples:
     const { flags } = parseFlags('sweep', args, POLICY_FLAGS);
     const cfg = loadConfig({ database: true, secret: true });
     await assertRedisAnswers(cfg.redisUrl);
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const rules = await loadRuleset(rt, policiesDir(flags, cfg));
       const policyIds = selectPolicies('sweep', rules, optionalString(flags, 'policy'));
       const started = Date.now();
@@ -46,8 +45,6 @@ Examples:
         if (children > 0) io.out(`\n${children} child rows destroyed with their records.`);
       }
       return result.policies.some((p) => p.failed > 0) ? 1 : 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };

@@ -2,7 +2,7 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { loadRuleset, openRuntime } from '../runtime.ts';
+import { loadRuleset, withRuntime } from '../runtime.ts';
 import { startWorkerService } from '../../pipeline/service.ts';
 import { QUEUE_NAMES, assertRedisAnswers, type QueueName } from '../../pipeline/queues.ts';
 import { registry } from '../../../jobs/index.ts';
@@ -22,26 +22,24 @@ Examples:
   async run(args, io) {
     const { flags } = parseFlags('worker', args, { queues: { type: 'string' }, policies: { type: 'string' } });
     const queues = parseQueues(optionalString(flags, 'queues'));
+    // Listen before starting anything: a SIGTERM during start-up still ends in a clean exit 0.
+    const stopRequested = new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
     const cfg = loadConfig({ database: true, secret: true });
     await assertRedisAnswers(cfg.redisUrl);
-    const rt = await openRuntime(cfg);
-    try {
+    return withRuntime(cfg, async (rt) => {
       const rules = await loadRuleset(rt, optionalString(flags, 'policies') ?? cfg.policiesDir);
       const service = await startWorkerService(rt.ctx, rules, cfg, registry, queues);
       rt.log.info({ queues, policies: rules.policies.map((p) => p.id) }, 'worker started');
       io.err(`lethe worker: running queues ${queues.join(', ')} for ${rules.policies.length} policies (SIGTERM to stop)`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await stopRequested;
       rt.log.info('stopping: finishing batches in flight');
       await service.stop();
       rt.log.info('worker stopped');
       return 0;
-    } finally {
-      await rt.close();
-    }
+    });
   },
 };
 
