@@ -41,9 +41,10 @@ export async function assertRedisAnswers(url: string, timeoutMs = 2000): Promise
     await probe.connect();
     await probe.ping();
   } catch {
+    const { hostname, port } = new URL(url);
     throw new QueueUnavailableError(
       `Redis does not answer at ${redactUrl(url)} (REDIS_URL). Start one with:\n` +
-      `  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no\n` +
+      `  redis-server --daemonize yes --bind ${hostname || '127.0.0.1'} --port ${port || '6379'} --save "" --appendonly no\n` +
       `or point REDIS_URL at a running Redis.`);
   } finally {
     probe.disconnect();
