@@ -67,7 +67,7 @@ async function tableCounts(db: Database['db'], tables: string[]): Promise<Map<st
   return out;
 }
 
-export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger): Promise<DemoReport> {
+export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, customers = DEMO_CUSTOMERS): Promise<DemoReport> {
   mkdirSync(DEMO_DIR, { recursive: true });
   const { secret, source } = demoSecret(cfg, DEMO_DIR);
   const { database, label } = await openDemoDatabase(cfg, DEMO_DIR);
@@ -75,7 +75,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger): 
     const db = database.db;
     await createLenderSchema(db);
     const now = systemClock.now();
-    const seeded = await seedLender(db, { customers: DEMO_CUSTOMERS, now, seed: 42 });
+    const seeded = await seedLender(db, { customers, now, seed: 42 });
     const policies = await loadPolicies(cfg.policiesDir);
     const { ruleset } = await buildRuleset(db, policies);
     const ctx: EngineContext = { db, keys: deriveKeys(secret), clock: systemClock, log };

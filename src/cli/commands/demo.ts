@@ -1,5 +1,6 @@
 import type { Command } from './index.ts';
-import { parseFlags } from '../args.ts';
+import { optionalString, parseFlags } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
 import { assertRedisAnswers } from '../../pipeline/queues.ts';
@@ -11,24 +12,36 @@ import { countsTable } from './common.ts';
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'seed a synthetic lender in an embedded database, sweep it, report',
-  help: `Usage: lethe demo [--json]
+  help: `Usage: lethe demo [--customers N] [--json]
 
-Seeds a synthetic consumer lender (${DEMO_CUSTOMERS} customers, their loan applications,
+Seeds a synthetic consumer lender (--customers, default ${DEMO_CUSTOMERS}, their loan applications,
 documents, device events…) into an embedded PGlite database under ./.lethe/ (or into
 DATABASE_URL if set), places a legal hold, shows the plan, runs one sweep through the real
 BullMQ pipeline (Redis at REDIS_URL) with the policies in ./policies, verifies the evidence
 chain and prints what was destroyed, held and kept. Each run starts from a fresh database.`,
   async run(args, io) {
-    const { flags } = parseFlags('demo', args, { json: { type: 'boolean' } });
+    const { flags } = parseFlags('demo', args, { json: { type: 'boolean' }, customers: { type: 'string' } });
+    const customers = parseCustomers(optionalString(flags, 'customers'));
     const cfg = loadConfig({});
     await assertRedisAnswers(cfg.redisUrl);
     if (!flags.json) io.err('lethe demo: seeding a synthetic lender and sweeping it (about half a minute)…');
-    const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel));
+    const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), customers);
     if (flags.json) printJson(io, report);
     else printReport(io, report);
     return report.evidence.ok && report.sweep.policies.every((p) => p.failed === 0) ? 0 : 1;
   },
 };
+
+const MAX_DEMO_CUSTOMERS = 1_000_000;
+
+function parseCustomers(text: string | undefined): number {
+  if (text === undefined) return DEMO_CUSTOMERS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_DEMO_CUSTOMERS) {
+    throw new UsageError(`lethe demo: --customers "${text}" must be a whole number from 1 to ${MAX_DEMO_CUSTOMERS}`);
+  }
+  return n;
+}
 
 function printReport(io: Io, r: DemoReport): void {
   const destroyed = r.sweep.policies.reduce((a, p) => a + p.destroyed, 0);

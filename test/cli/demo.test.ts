@@ -1,0 +1,49 @@
+// `lethe demo` as a newcomer runs it: embedded database, real Redis, the shipped policies.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createQueuePrefix, REDIS_URL } from '../helpers.ts';
+import { ROOT, runCli } from './run-cli.ts';
+
+describe('lethe demo', () => {
+  let dir: string;
+  let q: ReturnType<typeof createQueuePrefix>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lethe-demo-'));
+    q = createQueuePrefix('demo');
+  });
+  afterAll(async () => {
+    await q.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('seeds, holds, sweeps and reports what was destroyed, held and kept', async () => {
+    const env = { REDIS_URL, LETHE_QUEUE_PREFIX: q.prefix, LETHE_POLICIES: join(ROOT, 'policies') };
+    const r = await runCli(['demo', '--customers', '300', '--json'], env, { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      secretSource: string; evidence: { ok: boolean; records: number };
+      sweep: { policies: { id: string; destroyed: number; held: number; anonymised: number; due: number }[] };
+      plan: { id: string; due: number }[]; kept: { table: string; before: number; after: number }[]; sample: Record<string, unknown>;
+    };
+    expect(report.secretSource).toBe('generated');
+    expect(existsSync(join(dir, '.lethe', 'secret'))).toBe(true);
+    expect(report.evidence.ok).toBe(true);
+    const destroyed = report.sweep.policies.reduce((a, p) => a + p.destroyed, 0);
+    expect(destroyed).toBeGreaterThan(0);
+    expect(report.sweep.policies.reduce((a, p) => a + p.held, 0)).toBeGreaterThan(0);
+    for (const p of report.plan) expect(report.sweep.policies.find((s) => s.id === p.id)!.due).toBe(p.due);
+    const apps = report.kept.find((k) => k.table === 'loan_applications')!;
+    expect(apps.after).toBeLessThan(apps.before);
+    expect(apps.after).toBeGreaterThan(0);
+    expect(report.sample).toMatchObject({ record_ref: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('rejects a bad --customers with exit 2', async () => {
+    const r = await runCli(['demo', '--customers', 'lots'], { REDIS_URL }, { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--customers "lots" must be a whole number');
+  });
+});
