@@ -83,3 +83,13 @@ export async function openWork(db: Executor, before: Date, limit = 5000): Promis
     WHERE status = 'pending' AND created_at < ${before} ORDER BY created_at LIMIT ${limit}`);
   return { scans: scans.map((s) => ({ id: s.id, policyId: s.policy_id })), batches: batches.map((b) => b.id) };
 }
+
+/** Scheduled runs whose scans and batches are all closed are marked done (the worker's tick). */
+export async function closeFinishedScheduledRuns(db: Executor, at: Date): Promise<number> {
+  const closed = await rows<{ id: string }>(db, sql`UPDATE lethe.runs r SET status = 'done', finished_at = ${at}
+    WHERE r.kind = 'scheduled' AND r.status = 'running'
+      AND NOT EXISTS (SELECT 1 FROM lethe.scans s WHERE s.run_id = r.id AND s.status IN ('pending', 'running'))
+      AND NOT EXISTS (SELECT 1 FROM lethe.batches b WHERE b.run_id = r.id AND b.status = 'pending')
+    RETURNING r.id::text`);
+  return closed.length;
+}

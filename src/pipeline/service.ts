@@ -8,6 +8,7 @@ import { describeError } from '../log.ts';
 import { Queues, redisConnection, type QueueName } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
+import { closeFinishedScheduledRuns } from './runs.ts';
 
 export const SCHEDULER_PREFIX = 'scan:';
 const LEADER_RETRY_MS = 30_000;
@@ -68,6 +69,7 @@ export async function startWorkerService(
   const maintenanceTimer = setInterval(() => {
     reenqueueOpenWork(ctx, queues.enqueue, LOST_JOB_GRACE_MS)
       .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
+      .then(() => closeFinishedScheduledRuns(ctx.db, new Date()))
       .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'));
   }, MAINTENANCE_MS);
   return {

@@ -16,7 +16,7 @@ export interface JobContext extends EngineContext {
   readonly enqueue: Enqueue;
   /** Aborted when the worker is closing: long jobs stop between batches. */
   readonly signal: AbortSignal;
-  /** Set for a sweep: the run whose scans this process drives. */
+  /** The BullMQ job being processed: processors close their rows as failed on the last attempt. */
   readonly job: { id: string; attemptsMade: number; attempts: number; isLastAttempt: boolean };
 }
 
