@@ -40,6 +40,14 @@ export const scans = lethe.table('scans', {
   /** Keyset position (clock value and key, as text) of the last page taken. */
   /** The instant due-ness is judged at (the injectable clock); created_at is wall time. */
   asOf: ts('as_of').notNull(),
+  /**
+   * `policy`: the policy's own clock; `subject`: the same, one subject only (a pushed consent
+   * withdrawal); `erasure`: one subject, clock ignored (an erasure request); `restricted`:
+   * records restricted by an earlier request whose statutory floor has now run out.
+   */
+  mode: text('mode').notNull().default('policy'),
+  /** The subject of a `subject` or `erasure` scan, while the scan is open; cleared when it closes. */
+  subject: text('subject'),
   cursor: jsonb('cursor').$type<{ from: string; key: string } | null>(),
   pages: integer('pages').notNull().default(0),
   found: integer('found').notNull().default(0),
@@ -129,3 +137,53 @@ export const holds = lethe.table('holds', {
   releasedBy: text('released_by'),
   releaseReason: text('release_reason'),
 }, (t) => [index('holds_active_idx').on(t.subjectRef).where(sql`released_at IS NULL`)]);
+
+/** A data subject's erasure request (PIPL art. 47, 50): lifecycle, due date, the reply. */
+export const erasureRequests = lethe.table('erasure_requests', {
+  id: text('id').primaryKey(),
+  ticket: text('ticket').notNull(),
+  subjectRef: text('subject_ref').notNull(),
+  /** received → in_progress → completed | partially_deferred | held | failed */
+  status: text('status').notNull(),
+  actor: text('actor').notNull(),
+  runId: uuid('run_id'),
+  receivedAt: ts('received_at').notNull(),
+  dueAt: ts('due_at').notNull(),
+  completedAt: ts('completed_at'),
+  /** Per policy: destroyed, anonymised, deferred (until, basis), held. Counts and dates only. */
+  outcome: jsonb('outcome').$type<unknown>(),
+  error: text('error'),
+}, (t) => [uniqueIndex('erasure_requests_ticket_idx').on(t.ticket), index('erasure_requests_status_idx').on(t.status, t.dueAt)]);
+
+/**
+ * Records kept only because a statutory floor still runs after an erasure request asked for
+ * them: restricted (PIPL art. 47: kept, no other processing) and destroyed when `until` passes.
+ */
+export const restrictions = lethe.table('restrictions', {
+  id: uuid('id').primaryKey(),
+  policyId: text('policy_id').notNull(),
+  /** The business key, so the record can be found when the floor ends (lethe's schema only). */
+  recordKey: text('record_key').notNull(),
+  recordRef: text('record_ref').notNull(),
+  subjectRef: text('subject_ref'),
+  requestId: text('request_id'),
+  until: ts('until').notNull(),
+  createdAt: ts('created_at').notNull(),
+  closedAt: ts('closed_at'),
+  closedReason: text('closed_reason'),
+}, (t) => [
+  uniqueIndex('restrictions_open_idx').on(t.policyId, t.recordKey).where(sql`closed_at IS NULL`),
+  index('restrictions_until_idx').on(t.until).where(sql`closed_at IS NULL`),
+]);
+
+/** API tokens for `lethe serve`: only a hash is stored; the token is shown once. */
+export const apiTokens = lethe.table('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** viewer | operator | approver | auditor */
+  role: text('role').notNull(),
+  tokenHash: text('token_hash').notNull(),
+  createdAt: ts('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+  revokedAt: ts('revoked_at'),
+}, (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash)]);
