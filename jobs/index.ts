@@ -2,14 +2,17 @@
 import type { JobRegistry } from '../src/pipeline/workers.ts';
 import { scanPolicy } from './scan-policy.ts';
 import { purgeBatchJob } from './purge-batch.ts';
+import { eraseSubject } from './erase-subject.ts';
 
 export const registry: JobRegistry = {
   'scan-policy': scanPolicy,
   'purge-batch': purgeBatchJob,
+  'erase-subject': eraseSubject,
 };
 
 /** The files in jobs/ that define a job, by job name (checked by test/jobs/registry.test.ts). */
 export const JOB_FILES: Record<keyof JobRegistry, string> = {
   'scan-policy': 'scan-policy.ts',
   'purge-batch': 'purge-batch.ts',
+  'erase-subject': 'erase-subject.ts',
 };

@@ -8,8 +8,14 @@ import { describeError } from '../src/log.ts';
 export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
   const policy = ctx.rules.get(data.policyId);
   if (!policy) throw new UnrecoverableError(`policy ${data.policyId} is not loaded by this worker`);
-  const scanId = data.scanId ?? (await startScheduledScan(ctx, policy));
-  if (!scanId) return { skipped: 'an earlier scan of this policy is still open' };
+  let scanId = data.scanId;
+  if (!scanId) {
+    // A scheduler tick: this job takes the policy's own scan, a job of its own each further one.
+    const [first, ...more] = await startScheduledScan(ctx, policy);
+    if (!first) return { skipped: 'an earlier scan of this policy is still open' };
+    for (const id of more) await ctx.enqueue('scan-policy', { policyId: policy.id, scanId: id }, id);
+    scanId = first;
+  }
   let pages = 0;
   try {
     for (;;) {

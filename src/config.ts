@@ -23,6 +23,8 @@ export interface Config {
   readonly concurrency: number;
   /** How often the worker's job schedulers scan each policy. */
   readonly scanEvery: Duration;
+  /** Working days an erasure request may take (PIPL art. 50 sets none; practice is 15). */
+  readonly erasureDueDays: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,6 +56,7 @@ const envSchema = z.object({
   LETHE_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]+$/, 'may hold letters, digits and _ { } : -').default('lethe'),
   LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
+  LETHE_ERASURE_DUE_DAYS: intIn(1, 60).default(15),
   LETHE_SCAN_EVERY: z.string()
     .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT15M)' }), z.NEVER))
     .default(parseDuration('PT15M') as never),
@@ -93,5 +96,6 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     batchSize: e.LETHE_BATCH_SIZE,
     concurrency: e.LETHE_CONCURRENCY,
     scanEvery: e.LETHE_SCAN_EVERY,
+    erasureDueDays: e.LETHE_ERASURE_DUE_DAYS,
   });
 }

@@ -37,11 +37,17 @@ export function whereFilter(p: Policy): SQL {
 
 /** The retention clock has run out at `now` (a NULL clock has not started: not due). */
 export function triggerPassed(p: Policy, now: Date): SQL {
-  if (p.trigger.kind !== 'expiry') {
-    throw new Error(`trigger ${p.trigger.kind} is handled by its own scan`);
-  }
   const cutoff = subtractDuration(now, p.retain);
-  return sql`(${col(p.trigger.from)} IS NOT NULL AND ${col(p.trigger.from)} <= ${cutoff})`;
+  if (p.trigger.kind === 'expiry') {
+    return sql`(${col(p.trigger.from)} IS NOT NULL AND ${col(p.trigger.from)} <= ${cutoff})`;
+  }
+  // Consent: every consent row of the subject for this purpose is withdrawn (one still active
+  // means it was re-granted: not due), and the latest withdrawal is older than `retain`.
+  const c = p.trigger.consent;
+  const cc = (name: string) => sql`c.${sql.identifier(name)}`;
+  return sql`${col(p.source.subject)} IN (SELECT ${cc(c.subject)} FROM ${qualified(c.schema, c.table)} c
+    WHERE ${cc(c.purposeColumn)} = ${c.purpose} GROUP BY ${cc(c.subject)}
+    HAVING bool_and(${cc(c.withdrawnAt)} IS NOT NULL) AND max(${cc(c.withdrawnAt)}) <= ${cutoff})`;
 }
 
 /** The statutory floor has run out at `now` (a NULL floor clock has not started: kept). */
@@ -64,4 +70,30 @@ export function candidates(p: Policy, now: Date): SQL {
 /** Candidates the floor no longer keeps: what a purge may destroy, holds aside. */
 export function eligible(p: Policy, now: Date): SQL {
   return sql`${candidates(p, now)} AND ${floorPassed(p, now)}`;
+}
+
+/** When the statutory floor of the row ends (NULL while its clock has not started). */
+export function floorEnds(p: Policy): SQL {
+  if (!p.minimum) return sql`NULL::timestamptz`;
+  return sql`(${col(p.minimum.from)} + ${intervalOf(p.minimum.period)}::interval)`;
+}
+
+/** An ISO 8601 duration as a PostgreSQL interval literal (parameter text). */
+export function intervalOf(d: { years: number; months: number; weeks: number; days: number; hours: number; minutes: number; seconds: number }): string {
+  return `${d.years} years ${d.months} months ${d.weeks * 7 + d.days} days ${d.hours} hours ${d.minutes} minutes ${d.seconds} seconds`;
+}
+
+/**
+ * Restricted by an erasure request (its floor still ran). The stored `until` is for the reply;
+ * the floor predicate, evaluated on the row, decides when the record may go.
+ */
+export function isRestricted(p: Policy): SQL {
+  return sql`${col(p.source.key)}::text IN (SELECT r.record_key FROM lethe.restrictions r
+    WHERE r.policy_id = ${p.id} AND r.closed_at IS NULL)`;
+}
+
+/** What a sweep at `now` destroys, holds aside: due by the policy's clock, or restricted and released. */
+export function sweepable(p: Policy, now: Date): SQL {
+  return sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)}
+    AND (${triggerPassed(p, now)} OR ${isRestricted(p)})`;
 }

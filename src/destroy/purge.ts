@@ -9,7 +9,8 @@ import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
 import { heldSubjects } from '../holds/active.ts';
-import { col, eligible, sourceTable } from './predicates.ts';
+import { actionPending, col, eligible, floorEnds, floorPassed, sourceTable, whereFilter } from './predicates.ts';
+import { alreadyRestricted, closeRestrictions, deferralFields, restrict, type NewRestriction } from './restrict.ts';
 import { destroyChildren } from './children.ts';
 import { anonymiseRows } from './anonymise-rows.ts';
 import { describeStrategies } from './anonymise.ts';
@@ -31,11 +32,13 @@ export interface PurgeOutcome {
   anonymised: number;
   children: number;
   held: number;
+  /** Kept because a statutory floor still runs (erasure requests): restricted now. */
+  deferred: number;
   /** Keys in the batch that were no longer due, gone, or locked by someone else. */
   skipped: number;
 }
 
-const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, skipped: 0 };
+const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, deferred: 0, skipped: 0 };
 
 export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: string): Promise<PurgeOutcome> {
   return ctx.db.transaction(async (tx) => {
@@ -52,27 +55,42 @@ export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: st
     const now = ctx.clock.now();
     const table = { schema: p.source.schema, table: p.source.table };
     const keyType = rules.types.of(table, p.source.key);
-    // Re-check inside the transaction, under row locks: only what is still due goes.
-    const locked = await rows<{ k: string; s: string | null }>(tx, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s
+    // An erasure request ignores the policy's clock but never a floor: those records are
+    // restricted instead. Otherwise: re-check, under row locks, that each is still due.
+    const erasure = batch.trigger === 'erasure_request';
+    const due = erasure ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, now);
+    const locked = await rows<{ k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
+        ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
+        ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
       FROM ${sourceTable(p)} t
-      WHERE ${col(p.source.key)} = ANY(${sql.param(batch.keys)}::${sql.raw(keyType)}[]) AND ${eligible(p, now)}
+      WHERE ${col(p.source.key)} = ANY(${sql.param(batch.keys)}::${sql.raw(keyType)}[]) AND ${due}
       FOR UPDATE OF t SKIP LOCKED`);
     const holds = await heldSubjects(tx, p.id);
+    // Restricted records keep the erasure request as their reason when they finally go.
+    const restricted = await alreadyRestricted(tx, p, locked.map((r) => r.k));
     const refs = new Map<string, string | null>();
     const go: string[] = [];
+    const toRestrict: NewRestriction[] = [];
     let held = 0;
     for (const r of locked) {
       // Holds name subjects; a record with no subject is no one's and no hold can reach it.
       const ref = r.s === null ? null : subjectRef(ctx.keys, r.s);
       if (ref !== null && holds.has(ref)) {
         held++;
-        continue;
+      } else if (erasure && r.floor_ok !== true) {
+        if (!restricted.has(r.k)) {
+          toRestrict.push({ key: r.k, recordRef: recordRef(ctx.keys, qualifiedName(p.source), r.k), subjectRef: ref, until: r.floor_ends ? new Date(r.floor_ends) : null });
+        }
+      } else {
+        refs.set(r.k, ref);
+        go.push(r.k);
       }
-      refs.set(r.k, ref);
-      go.push(r.k);
     }
     const base = evidenceBase(p, batch, now);
-    const evidence: EvidenceInput[] = [];
+    const reason = (k: string) => (restricted.has(k) ? 'erasure_request' : batch.trigger);
+    const evidence: EvidenceInput[] = toRestrict.map((r) => ({ ...base, action: 'deferred', table: qualifiedName(p.source),
+      recordRef: r.recordRef, subjectRef: r.subjectRef, fields: deferralFields(p, r.until) }));
+    await restrict(tx, p, erasure ? await requestOfRun(tx, batch.run_id) : null, toRestrict, now);
     const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e }));
     let destroyed = 0;
     let anonymised = 0;
@@ -80,19 +98,26 @@ export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: st
       const gone = await rows<{ k: string }>(tx, sql`DELETE FROM ${sourceTable(p)} t
         WHERE ${col(p.source.key)} = ANY(${sql.param(go)}::${sql.raw(keyType)}[]) RETURNING ${col(p.source.key)}::text AS k`);
       destroyed = gone.length;
-      for (const g of gone) evidence.push({ ...base, action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: null });
+      for (const g of gone) evidence.push({ ...base, trigger: reason(g.k), action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: null });
     } else {
       const changed = await anonymiseRows(tx, ctx.keys, rules, p, p.action.fields, go);
       anonymised = changed.length;
       const fields = describeStrategies(p.action.fields);
-      for (const k of changed) evidence.push({ ...base, action: 'anonymise', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), k), subjectRef: refs.get(k) ?? null, fields });
+      for (const k of changed) evidence.push({ ...base, trigger: reason(k), action: 'anonymise', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), k), subjectRef: refs.get(k) ?? null, fields });
     }
+    await closeRestrictions(tx, p, go, now);
     const skipped = batch.keys.length - locked.length;
-    await closeBatch(tx, batchId, { destroyed, anonymised, children, held, skipped }, now);
+    const deferred = toRestrict.length;
+    await closeBatch(tx, batchId, { destroyed, anonymised, children, held, deferred, skipped }, now);
     // Last statement before commit: the chain lock it takes is held only for the seal insert.
     await appendEvidence(tx, ctx.keys, batchId, evidence, now);
-    return { status: 'done', destroyed, anonymised, children, held, skipped };
+    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped };
   });
+}
+
+async function requestOfRun(tx: Tx, runId: string): Promise<string | null> {
+  const r = await one<{ id: string }>(tx, sql`SELECT id FROM lethe.erasure_requests WHERE run_id = ${runId}`);
+  return r?.id ?? null;
 }
 
 function evidenceBase(p: Policy, batch: BatchRow, now: Date) {

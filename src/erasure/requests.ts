@@ -1,6 +1,18 @@
+// Erasure requests (PIPL art. 47, 50): recorded with a due date, run against every policy for
+// the subject (destroy what may go, restrict what a floor keeps, keep what a hold covers), and
+// answered per policy. The raw subject id lives only in the request's open scans.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
+import { one, rows } from '../db/sql.ts';
+import { subjectRef } from '../crypto/keys.ts';
+import { NotFoundError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
-import type { ErasureView } from './types.ts';
+import { createRun, createScan } from '../pipeline/runs.ts';
+import { addWorkingDays } from './workdays.ts';
+import type { ErasureStatus, ErasureView } from './types.ts';
+import { toView } from './view.ts';
 
 export interface NewErasure {
   subject: string;
@@ -8,19 +20,73 @@ export interface NewErasure {
   actor: string;
 }
 
+export const MAX_TICKET_LENGTH = 200;
+
+/** Does any loaded policy govern a record of this subject, or did one ever destroy one? */
+async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
+  for (const p of rules.policies) {
+    const type = rules.types.of(p.source, p.source.subject);
+    const hit = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM ${sql.identifier(p.source.schema)}.${sql.identifier(p.source.table)} t
+      WHERE t.${sql.identifier(p.source.subject)} = ${subject}::${sql.raw(type)} LIMIT 1`).catch(() => undefined);
+    if (hit) return true;
+  }
+  const seen = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM lethe.evidence WHERE subject_ref = ${subjectRef(ctx.keys, subject)} LIMIT 1`);
+  return seen !== undefined;
+}
+
 /**
- * Records an erasure request (status `received`) and enqueues its execution (job
- * `erase-subject`). Throws UsageError for a duplicate ticket, NotFoundError for a subject no
- * policy knows. Nothing is recorded when it throws.
+ * Records the request with its due date, and the run and per-policy scans that will carry it
+ * out, in one transaction. Throws UsageError (duplicate ticket, bad input) or NotFoundError
+ * (a subject no policy knows); nothing is recorded then.
  */
-export async function submitErasureRequest(_deps: ServiceDeps, _req: NewErasure): Promise<ErasureView> {
-  throw new Error('not implemented yet');
+export async function recordErasureRequest(ctx: EngineContext, rules: Ruleset, dueDays: number, req: NewErasure): Promise<string> {
+  const subject = req.subject.trim();
+  const ticket = req.ticket.trim();
+  if (subject === '') throw new UsageError('the subject id must not be empty');
+  if (ticket === '' || ticket.length > MAX_TICKET_LENGTH) throw new UsageError(`the ticket must be 1 to ${MAX_TICKET_LENGTH} characters`);
+  const existing = await one<{ id: string }>(ctx.db, sql`SELECT id FROM lethe.erasure_requests WHERE ticket = ${ticket}`);
+  if (existing) throw new UsageError(`duplicate ticket: "${ticket}" already belongs to erasure request ${existing.id}`);
+  if (!(await subjectKnown(ctx, rules, subject))) {
+    throw new NotFoundError('unknown subject: no record of this subject is governed by any loaded policy, and none was ever destroyed');
+  }
+  const id = `er-${randomBytes(6).toString('hex')}`;
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    const runId = await createRun(tx, { kind: 'erasure', trigger: 'erasure_request', actor: req.actor, at: now });
+    for (const p of rules.policies) await createScan(tx, runId, p, now, { mode: 'erasure', subject });
+    await tx.execute(sql`INSERT INTO lethe.erasure_requests (id, ticket, subject_ref, status, actor, run_id, received_at, due_at)
+      VALUES (${id}, ${ticket}, ${subjectRef(ctx.keys, subject)}, 'received', ${req.actor}, ${runId}, ${now}, ${addWorkingDays(now, dueDays)})`);
+  }).catch((e: unknown) => {
+    if ((e as { code?: string }).code === '23505') throw new UsageError(`duplicate ticket: "${ticket}" already has an erasure request`);
+    throw e;
+  });
+  return id;
 }
 
-export async function getErasureRequest(_db: Executor, _id: string): Promise<ErasureView | undefined> {
-  throw new Error('not implemented yet');
+/** Records the request and hands its execution to the workers (job `erase-subject`). */
+export async function submitErasureRequest(deps: ServiceDeps, req: NewErasure): Promise<ErasureView> {
+  const id = await recordErasureRequest(deps.ctx, deps.rules, deps.config.erasureDueDays, req);
+  await deps.enqueue('erase-subject', { requestId: id }, id);
+  return (await getErasureRequest(deps.ctx.db, id, deps.ctx.clock.now()))!;
 }
 
-export async function listErasureRequests(_db: Executor): Promise<ErasureView[]> {
-  throw new Error('not implemented yet');
+const VIEW_COLUMNS = sql`id, ticket, subject_ref, status, outcome,
+  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS received_at,
+  to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS due_at,
+  to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS completed_at`;
+
+export async function getErasureRequest(db: Executor, id: string, now: Date = new Date()): Promise<ErasureView | undefined> {
+  const r = await one<Record<string, unknown>>(db, sql`SELECT ${VIEW_COLUMNS} FROM lethe.erasure_requests WHERE id = ${id}`);
+  return r ? toView(r, now) : undefined;
+}
+
+export async function listErasureRequests(db: Executor, now: Date = new Date()): Promise<ErasureView[]> {
+  const r = await rows<Record<string, unknown>>(db, sql`SELECT ${VIEW_COLUMNS} FROM lethe.erasure_requests ORDER BY due_at, id`);
+  return r.map((x) => toView(x, now));
+}
+
+export async function setStatus(db: Executor, id: string, status: ErasureStatus, extra: { outcome?: unknown; completedAt?: Date; error?: string } = {}): Promise<void> {
+  await db.execute(sql`UPDATE lethe.erasure_requests SET status = ${status},
+    outcome = COALESCE(${extra.outcome === undefined ? null : JSON.stringify(extra.outcome)}::jsonb, outcome),
+    completed_at = COALESCE(${extra.completedAt ?? null}, completed_at), error = ${extra.error ?? null} WHERE id = ${id}`);
 }

@@ -9,6 +9,8 @@ export interface JobPayloads {
   'scan-policy': { policyId: string; scanId?: string };
   /** Destroy one batch of records recorded in lethe.batches. */
   'purge-batch': { batchId: string };
+  /** Carry out one erasure request recorded in lethe.erasure_requests. */
+  'erase-subject': { requestId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -17,6 +19,7 @@ export type QueueName = 'scan' | 'purge';
 export const QUEUE_OF: { readonly [K in JobName]: QueueName } = {
   'scan-policy': 'scan',
   'purge-batch': 'purge',
+  'erase-subject': 'purge',
 };
 
 export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge'];
@@ -24,9 +27,10 @@ export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge'];
 const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
   'scan-policy': { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
   'purge-batch': { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
+  'erase-subject': { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
 };
 
-export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string) => Promise<void>;
+export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string, opts?: { delayMs?: number }) => Promise<void>;
 
 export function redisConnection(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must not time out).
@@ -76,8 +80,10 @@ export class Queues {
   }
 
   /** Adds a job; with a jobId, adding one that already exists is a no-op (BullMQ dedupes by id). */
-  readonly enqueue: Enqueue = async (name, data, jobId) => {
-    await this.queue(QUEUE_OF[name]).add(name, data, { ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}) });
+  readonly enqueue: Enqueue = async (name, data, jobId, opts) => {
+    await this.queue(QUEUE_OF[name]).add(name, data, {
+      ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}), ...(opts?.delayMs ? { delay: Math.max(0, opts.delayMs) } : {}),
+    });
   };
 
   async close(): Promise<void> {

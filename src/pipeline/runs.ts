@@ -4,8 +4,9 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import type { Policy } from '../policy/types.ts';
+import type { ScanMode } from '../destroy/scan.ts';
 
-export type RunKind = 'sweep' | 'scheduled';
+export type RunKind = 'sweep' | 'scheduled' | 'erasure' | 'consent';
 
 export interface NewRun {
   kind: RunKind;
@@ -27,12 +28,30 @@ export async function recordPolicyVersion(db: Executor, p: Policy): Promise<void
     VALUES (${p.id}, ${p.version}, ${p.file}, ${p.text}) ON CONFLICT (policy_id, version) DO NOTHING`);
 }
 
-export async function createScan(db: Executor, runId: string, p: Policy, asOf: Date): Promise<string> {
+export interface ScanOptions {
+  mode?: ScanMode;
+  /** Raw subject id for `subject` and `erasure` scans; stored only while the scan is open. */
+  subject?: string;
+}
+
+export async function createScan(db: Executor, runId: string, p: Policy, asOf: Date, opts: ScanOptions = {}): Promise<string> {
   await recordPolicyVersion(db, p);
   const id = randomUUID();
-  await db.execute(sql`INSERT INTO lethe.scans (id, run_id, policy_id, policy_version, status, as_of, created_at)
-    VALUES (${id}, ${runId}, ${p.id}, ${p.version}, 'pending', ${asOf}, ${new Date()})`);
+  await db.execute(sql`INSERT INTO lethe.scans (id, run_id, policy_id, policy_version, status, mode, subject, as_of, created_at)
+    VALUES (${id}, ${runId}, ${p.id}, ${p.version}, 'pending', ${opts.mode ?? 'policy'}, ${opts.subject ?? null}, ${asOf}, ${new Date()})`);
   return id;
+}
+
+/**
+ * The scans one pass over a policy needs: its own clock, and — when an erasure request left
+ * records restricted under this policy — a scan of those, destroyed once their floor has run.
+ */
+export async function createPolicyScans(db: Executor, runId: string, p: Policy, asOf: Date): Promise<string[]> {
+  const ids = [await createScan(db, runId, p, asOf)];
+  const open = await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM lethe.restrictions
+    WHERE policy_id = ${p.id} AND closed_at IS NULL`);
+  if (Number(open[0]!.n) > 0) ids.push(await createScan(db, runId, p, asOf, { mode: 'restricted' }));
+  return ids;
 }
 
 export interface RunProgress {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext } from '../engine.ts';
 import type { Policy } from '../policy/types.ts';
 import { one } from '../db/sql.ts';
-import { createRun, createScan } from './runs.ts';
+import { createPolicyScans, createRun } from './runs.ts';
 
 export const SCHEDULER_ACTOR = 'lethe:scheduler';
 
@@ -10,15 +10,15 @@ export const SCHEDULER_ACTOR = 'lethe:scheduler';
  * A scheduler tick: a run and a scan of its own, unless an earlier scan of the same policy is
  * still open (then the tick is skipped: the open one will get there).
  */
-export async function startScheduledScan(ctx: EngineContext, p: Policy): Promise<string | undefined> {
+export async function startScheduledScan(ctx: EngineContext, p: Policy): Promise<string[]> {
   return ctx.db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`lethe:scan:${p.id}`}))`);
     const open = await one<{ id: string }>(tx, sql`SELECT id::text FROM lethe.scans
       WHERE policy_id = ${p.id} AND status IN ('pending', 'running') LIMIT 1`);
-    if (open) return undefined;
+    if (open) return [];
     const now = ctx.clock.now();
-    const runId = await createRun(tx, { kind: 'scheduled', trigger: 'expiry', actor: SCHEDULER_ACTOR, at: now });
-    return createScan(tx, runId, p, now);
+    const runId = await createRun(tx, { kind: 'scheduled', trigger: p.trigger.kind, actor: SCHEDULER_ACTOR, at: now });
+    return createPolicyScans(tx, runId, p, now);
   });
 }
 

@@ -2,11 +2,11 @@
 // on Redis) until every scan and batch of the run is closed. Lost jobs are re-enqueued.
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Config } from '../config.ts';
-import { createRun, createScan, finishRun, runProgress, runTotals, type PolicyTotals } from './runs.ts';
+import { createRun, createPolicyScans, finishRun, runProgress, runTotals, type PolicyTotals } from './runs.ts';
 import { Queues, redisConnection } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
-import { countDeferred, type PolicyCounts } from '../plan/plan.ts';
+import { countDeferred, countRestricted, type PolicyCounts } from '../plan/plan.ts';
 
 export interface SweepOptions {
   policyIds?: string[];
@@ -39,8 +39,9 @@ export async function sweep(
   );
   try {
     for (const p of chosen) {
-      const scanId = await createScan(ctx.db, runId, p, now);
-      await queues.enqueue('scan-policy', { policyId: p.id, scanId }, scanId);
+      for (const scanId of await createPolicyScans(ctx.db, runId, p, now)) {
+        await queues.enqueue('scan-policy', { policyId: p.id, scanId }, scanId);
+      }
     }
     const grace = opts.reconcileGraceMs ?? 5000;
     let lastReconcile = Date.now();
@@ -71,6 +72,7 @@ export async function sweep(
       due: destroyed + anonymised + failed,
       held: t?.held ?? 0,
       deferred: await countDeferred(ctx.db, p, { now }),
+      restricted: await countRestricted(ctx.db, p, { now }),
       destroyed, anonymised, failed,
       children: t?.children ?? 0,
       skipped: t?.skipped ?? 0,

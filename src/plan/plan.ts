@@ -6,7 +6,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import type { Policy } from '../policy/types.ts';
-import { candidates, col, eligible, floorPassed, sourceTable } from '../destroy/predicates.ts';
+import { candidates, col, floorPassed, isRestricted, sourceTable, sweepable } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
@@ -16,6 +16,8 @@ export interface PolicyCounts {
   due: number;
   held: number;
   deferred: number;
+  /** Restricted after an erasure request: kept until the floor ends, then destroyed. */
+  restricted: number;
   destroyed: number;
   anonymised: number;
   failed: number;
@@ -36,15 +38,24 @@ async function countWhere(db: Executor, p: Policy, where: SQL): Promise<number> 
   return Number(r!.n);
 }
 
-/** Records the statutory floor still keeps although their retention ran out. */
+/**
+ * Records the statutory floor still keeps although their time has come: their retention ran
+ * out, or an erasure request asked for them (those are also counted as `restricted`).
+ */
 export async function countDeferred(db: Executor, p: Policy, opts: PlanOptions): Promise<number> {
   if (!p.minimum) return 0;
-  return countWhere(db, p, sql`${candidates(p, opts.now)} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+  return countWhere(db, p, sql`(${candidates(p, opts.now)} OR ${isRestricted(p)})
+    AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+}
+
+/** Records an erasure request left restricted whose floor still runs (not due yet). */
+export async function countRestricted(db: Executor, p: Policy, opts: PlanOptions): Promise<number> {
+  return countWhere(db, p, sql`${isRestricted(p)} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
 }
 
 /** Eligible records split into held and due. Without active holds this is one count. */
 async function countDueAndHeld(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
-  const where = sql`${eligible(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
+  const where = sql`${sweepable(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
   const holds = await heldSubjects(ctx.db, p.id);
   if (holds.size === 0) return { due: await countWhere(ctx.db, p, where), held: 0 };
   const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT ${col(p.source.subject)}::text AS s, count(*)::text AS n
@@ -59,10 +70,11 @@ async function countDueAndHeld(ctx: EngineContext, p: Policy, opts: PlanOptions)
 }
 
 export async function planPolicy(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<PolicyCounts> {
-  const [{ due, held }, deferred] = await Promise.all([countDueAndHeld(ctx, p, opts), countDeferred(ctx.db, p, opts)]);
+  const [{ due, held }, deferred, restricted] = await Promise.all([
+    countDueAndHeld(ctx, p, opts), countDeferred(ctx.db, p, opts), countRestricted(ctx.db, p, opts)]);
   const action = p.action.kind;
   return {
-    id: p.id, action, due, held, deferred,
+    id: p.id, action, due, held, deferred, restricted,
     destroyed: action === 'delete' ? due : 0,
     anonymised: action === 'anonymise' ? due : 0,
     failed: 0,

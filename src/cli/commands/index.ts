@@ -7,6 +7,7 @@ import { workerCommand } from './worker.ts';
 import { holdAddCommand, holdListCommand, holdReleaseCommand } from './hold.ts';
 import { evidenceExportCommand, evidenceFindCommand, evidenceVerifyCommand } from './evidence.ts';
 import { demoCommand } from './demo.ts';
+import { eraseCommand, eraseListCommand, eraseShowCommand } from './erase.ts';
 
 export interface Command {
   /** `plan`, or a group and verb: `hold add`. */
@@ -26,6 +27,9 @@ export const COMMANDS: Command[] = [
   holdAddCommand,
   holdReleaseCommand,
   holdListCommand,
+  eraseCommand,
+  eraseListCommand,
+  eraseShowCommand,
   evidenceVerifyCommand,
   evidenceExportCommand,
   evidenceFindCommand,

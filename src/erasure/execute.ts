@@ -1,0 +1,60 @@
+// Carries out a recorded erasure request: every scan of its run, page by page, each page purged
+// at once in its own transaction (erasure semantics: hold → keep, floor → restrict, else
+// destroy). Resumable: a crash leaves open scans and batches that the next attempt finishes.
+import { sql } from 'drizzle-orm';
+import type { EngineContext, Ruleset } from '../engine.ts';
+import { one, rows } from '../db/sql.ts';
+import { scanPage } from '../destroy/scan.ts';
+import { purgeBatch } from '../destroy/purge.ts';
+import { finishRun } from '../pipeline/runs.ts';
+import { replyText } from './reply.ts';
+import { setStatus } from './requests.ts';
+import type { ErasurePolicyOutcome, ErasureStatus } from './types.ts';
+
+export async function executeErasure(ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number): Promise<ErasureStatus> {
+  const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string }>(ctx.db, sql`SELECT run_id::text, status, ticket,
+    to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
+  if (!req) throw new Error(`erasure request ${requestId} does not exist`);
+  if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
+  await setStatus(ctx.db, requestId, 'in_progress');
+  for (const b of await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.batches WHERE run_id = ${req.run_id} AND status = 'pending'`)) {
+    await purgeBatch(ctx, rules, b.id);
+  }
+  const scans = await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.scans WHERE run_id = ${req.run_id} AND status IN ('pending', 'running') ORDER BY policy_id`);
+  for (const s of scans) {
+    for (;;) {
+      const step = await scanPage(ctx, rules, s.id, batchSize);
+      if (step.kind === 'done') break;
+      await purgeBatch(ctx, rules, step.batchId);
+    }
+  }
+  const policies = await outcomes(ctx, rules, requestId, req.run_id);
+  const status: ErasureStatus = policies.some((p) => p.held > 0) ? 'held'
+    : policies.some((p) => p.deferred > 0) ? 'partially_deferred' : 'completed';
+  const now = ctx.clock.now();
+  await setStatus(ctx.db, requestId, status, { outcome: { policies, reply: replyText(req.ticket, req.received_at, policies) }, completedAt: now });
+  await finishRun(ctx.db, req.run_id, 'done', now);
+  return status;
+}
+
+async function outcomes(ctx: EngineContext, rules: Ruleset, requestId: string, runId: string): Promise<ErasurePolicyOutcome[]> {
+  const done = new Map((await rows<Record<string, string>>(ctx.db, sql`SELECT policy_id, sum(destroyed)::text AS destroyed,
+      sum(anonymised)::text AS anonymised, sum(held)::text AS held
+    FROM lethe.batches WHERE run_id = ${runId} GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
+  const kept = new Map((await rows<Record<string, string | null>>(ctx.db, sql`SELECT policy_id, count(*)::text AS n,
+      to_char(max(until) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS until, bool_or(until = 'infinity')::text AS open_ended
+    FROM lethe.restrictions WHERE request_id = ${requestId} AND closed_at IS NULL GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
+  return rules.policies.map((p) => {
+    const d = done.get(p.id);
+    const k = kept.get(p.id);
+    return {
+      policy: p.id, title: p.title, category: p.category, action: p.action.kind,
+      destroyed: Number(d?.destroyed ?? 0), anonymised: Number(d?.anonymised ?? 0),
+      deferred: Number(k?.n ?? 0),
+      // A floor whose clock has not started has no end date yet.
+      until: k && k.open_ended === 'false' ? k.until ?? null : null,
+      basis: k ? p.minimum?.basis ?? [] : [],
+      held: Number(d?.held ?? 0),
+    };
+  }).filter((o) => o.destroyed + o.anonymised + o.deferred + o.held > 0);
+}
