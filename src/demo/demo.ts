@@ -18,6 +18,9 @@ import { plan, type PolicyCounts } from '../plan/plan.ts';
 import { sweep, type SweepResult } from '../pipeline/sweep.ts';
 import type { JobRegistry } from '../pipeline/workers.ts';
 import { verifyEvidence } from '../evidence/verify.ts';
+import { getErasureRequest, recordErasureRequest } from '../erasure/requests.ts';
+import { executeErasure } from '../erasure/execute.ts';
+import type { ErasureView } from '../erasure/types.ts';
 import { one, rows } from '../db/sql.ts';
 import type { Logger } from '../log.ts';
 import type { EngineContext } from '../engine.ts';
@@ -33,6 +36,8 @@ export interface DemoReport {
   plan: PolicyCounts[];
   sweep: SweepResult;
   kept: { table: string; before: number; after: number }[];
+  /** A data subject's erasure request after the sweep: applications go, KYC is restricted. */
+  erasure: ErasureView | undefined;
   evidence: { records: number; ok: boolean };
   sample: Record<string, unknown> | undefined;
 }
@@ -91,6 +96,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     const demoConfig: Config = { ...cfg, concurrency: database.kind === 'pglite' ? 1 : cfg.concurrency,
       queuePrefix: `${cfg.queuePrefix}-demo-${randomBytes(3).toString('hex')}` };
     const swept = await sweep(ctx, ruleset, demoConfig, registry, { actor: 'operator:demo' });
+    const erasure = await demoErasure(ctx, ruleset, cfg, held?.s);
     const after = await tableCounts(db, tables);
     const verified = await verifyEvidence(db, ctx.keys);
     const [sample] = await rows<Record<string, unknown>>(db, sql`SELECT seq, policy_id, trigger, action, "table", record_ref, subject_ref, fields, actor, occurred_at, hash
@@ -98,9 +104,23 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     return {
       database: label, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
       kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
-      evidence: { records: verified.records, ok: verified.ok }, sample,
+      erasure, evidence: { records: verified.records, ok: verified.ok }, sample,
     };
   } finally {
     await database.close();
   }
+}
+
+/**
+ * A customer with rejected applications not yet due and a KYC record asks for erasure: the
+ * applications go at once, the KYC record stays restricted until the AML floor ends.
+ */
+async function demoErasure(ctx: EngineContext, rules: Parameters<typeof executeErasure>[1], cfg: Config, heldSubject: string | undefined): Promise<ErasureView | undefined> {
+  const subject = await one<{ s: string }>(ctx.db, sql`SELECT a.customer_id::text AS s FROM loan_applications a
+    JOIN kyc_records k ON k.customer_id = a.customer_id
+    WHERE a.status = 'rejected' AND a.customer_id::text <> ${heldSubject ?? ''} GROUP BY a.customer_id ORDER BY count(*) DESC, a.customer_id LIMIT 1`);
+  if (!subject) return undefined;
+  const id = await recordErasureRequest(ctx, rules, cfg.erasureDueDays, { subject: subject.s, ticket: 'DEMO-0001', actor: 'operator:demo' });
+  await executeErasure(ctx, rules, id, cfg.batchSize);
+  return getErasureRequest(ctx.db, id, ctx.clock.now());
 }

@@ -12,7 +12,7 @@ export function replyText(ticket: string, receivedAt: string, outcomes: ErasureP
     if (o.deferred > 0) {
       const until = o.until ? `保存至 ${day(o.until)}` : '在法定保存期限届满前保存';
       lines.push(`- ${o.title}：依据${o.basis.map((b) => `《${b}》`).join('、') || '法律、行政法规'}须${until}（${o.deferred} 条）。` +
-        '保存期间除存储和采取必要的安全保护措施外不再处理（《个人信息保护法》第四十七条），期限届满后自动删除。');
+        `保存期间除存储和采取必要的安全保护措施外不再处理（《个人信息保护法》第四十七条），期限届满后自动${o.action === 'anonymise' ? '匿名化处理' : '删除'}。`);
     }
     if (o.held > 0) lines.push(`- ${o.title}：因法律程序需要暂缓删除（${o.held} 条），相关程序结束后将予以删除。`);
   }

@@ -43,6 +43,19 @@ function parseCustomers(text: string | undefined): number {
   return n;
 }
 
+function erasureLines(r: DemoReport): string[] {
+  const e = r.erasure;
+  if (!e) return [];
+  return [
+    `Then a customer asked for erasure (PIPL art. 47), ticket ${e.ticket}: ${e.status}, due ${e.due_at.slice(0, 10)}.`,
+    table(['policy', 'destroyed', 'anonymised', 'deferred (restricted)', 'until', 'held'],
+      e.policies.map((p) => [p.policy, p.destroyed, p.anonymised, p.deferred, p.until ? p.until.slice(0, 10) : p.deferred > 0 ? 'floor not started' : '', p.held])),
+    'Reply to the customer:',
+    e.reply ?? '',
+    '',
+  ];
+}
+
 function printReport(io: Io, r: DemoReport): void {
   const destroyed = r.sweep.policies.reduce((a, p) => a + p.destroyed, 0);
   const anonymised = r.sweep.policies.reduce((a, p) => a + p.anonymised, 0);
@@ -65,6 +78,8 @@ function printReport(io: Io, r: DemoReport): void {
     table(['table', 'before', 'after', 'gone'], r.kept.map((k) => [k.table, k.before, k.after, k.before - k.after])),
     '',
     `Destroyed ${destroyed} records and ${children} child rows, anonymised ${anonymised}, kept ${held} under a legal hold.`,
+    '',
+    ...erasureLines(r),
     `Evidence: ${r.evidence.records} records, chain ${r.evidence.ok ? 'verified intact' : 'BROKEN'}. One of them (no personal data, refs are keyed pseudonyms):`,
     JSON.stringify(r.sample, null, 2),
     '',
