@@ -7,6 +7,8 @@ import { workerCommand } from './worker.ts';
 import { holdAddCommand, holdListCommand, holdReleaseCommand } from './hold.ts';
 import { evidenceExportCommand, evidenceFindCommand, evidenceVerifyCommand } from './evidence.ts';
 import { demoCommand } from './demo.ts';
+import { serveCommand } from './serve.ts';
+import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './tokens.ts';
 import { eraseCommand, eraseListCommand, eraseShowCommand } from './erase.ts';
 
 export interface Command {
@@ -24,6 +26,7 @@ export const COMMANDS: Command[] = [
   planCommand,
   sweepCommand,
   workerCommand,
+  serveCommand,
   holdAddCommand,
   holdReleaseCommand,
   holdListCommand,
@@ -33,6 +36,9 @@ export const COMMANDS: Command[] = [
   evidenceVerifyCommand,
   evidenceExportCommand,
   evidenceFindCommand,
+  tokensCreateCommand,
+  tokensListCommand,
+  tokensRevokeCommand,
 ];
 
 export function helpText(): string {
