@@ -13,6 +13,8 @@ export interface Config {
   readonly redisUrl: string;
   readonly secret: string | undefined;
   readonly policiesDir: string;
+  /** YAML file of per-deployment policy periods (src/policy/overrides.ts); none when unset. */
+  readonly policyOverrides: string | undefined;
   readonly logLevel: string;
   readonly operator: string | undefined;
   /** BullMQ key prefix; tests give each file its own. */
@@ -51,6 +53,7 @@ const envSchema = z.object({
       `must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`)
     .optional(),
   LETHE_POLICIES: z.string().min(1, 'must not be empty').default('./policies'),
+  LETHE_POLICY_OVERRIDES: z.string().min(1, 'must not be empty').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   LETHE_OPERATOR: z.string().trim().min(1, 'must not be empty').optional(),
   LETHE_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]+$/, 'may hold letters, digits and _ { } : -').default('lethe'),
@@ -90,6 +93,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     redisUrl: e.REDIS_URL,
     secret: e.LETHE_SECRET,
     policiesDir: e.LETHE_POLICIES,
+    policyOverrides: e.LETHE_POLICY_OVERRIDES,
     logLevel: e.LOG_LEVEL,
     operator: e.LETHE_OPERATOR,
     queuePrefix: e.LETHE_QUEUE_PREFIX,

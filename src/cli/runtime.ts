@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { openPostgres, type Database } from '../db/connect.ts';
 import { deriveKeys } from '../crypto/keys.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import { loadPolicies } from '../policy/load.ts';
+import { loadPoliciesWithOverrides } from '../policy/overrides.ts';
 import { buildRuleset } from '../policy/ruleset.ts';
 import { assertSchemaCurrent } from '../db/migrate.ts';
 import type { EngineContext, Ruleset } from '../engine.ts';
@@ -53,7 +53,7 @@ export async function withRuntime<T>(cfg: Config, fn: (rt: Runtime) => Promise<T
 
 /** Loads and checks the policies (files, then catalog); throws PolicyError on any problem. */
 export async function loadRuleset(rt: Runtime, policiesDir: string): Promise<Ruleset> {
-  const policies = await loadPolicies(policiesDir);
+  const policies = await loadPoliciesWithOverrides(policiesDir, rt.config.policyOverrides);
   const { ruleset, warnings } = await buildRuleset(rt.database.db, policies);
   for (const w of warnings) rt.log.warn(`${w.file}:${w.line}:${w.col}: ${w.message}`);
   return ruleset;

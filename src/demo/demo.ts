@@ -11,7 +11,7 @@ import { openPglite, openPostgres, type Database } from '../db/connect.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createLenderSchema } from '../lender/schema.ts';
 import { seedLender } from '../lender/seed.ts';
-import { loadPolicies } from '../policy/load.ts';
+import { loadPoliciesWithOverrides } from '../policy/overrides.ts';
 import { buildRuleset } from '../policy/ruleset.ts';
 import { addHold } from '../holds/holds.ts';
 import { plan, type PolicyCounts } from '../plan/plan.ts';
@@ -81,7 +81,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     await createLenderSchema(db);
     const now = systemClock.now();
     const seeded = await seedLender(db, { customers, now, seed: 42 });
-    const policies = await loadPolicies(cfg.policiesDir);
+    const policies = await loadPoliciesWithOverrides(cfg.policiesDir, cfg.policyOverrides);
     const { ruleset } = await buildRuleset(db, policies);
     const ctx: EngineContext = { db, keys: deriveKeys(secret), clock: systemClock, log };
     // Hold the customer with the most due rejected applications: the report shows them kept.

@@ -6,7 +6,7 @@
 // dates are shaped on purpose: 60% of current customers' rejections were decided 0.5–28 days
 // ago (not yet due under P30D), the rest at least 32 days ago (due), so that no record sits
 // within two days of the boundary and a clock skew cannot flip one.
-import { DOCUMENT_KINDS, textArray, type Rng } from './vocab.ts';
+import { BANK_BINS, DOCUMENT_KINDS, textArray, type Rng } from './vocab.ts';
 import { fullName, type Range } from './people.ts';
 
 const days = (x: string) => `(${x}) * interval '1 day'`;
@@ -89,14 +89,21 @@ FROM public.loan_applications a CROSS JOIN LATERAL generate_series(1, ${count}) 
 WHERE a.id BETWEEN ${apps.lo} AND ${apps.hi}`;
 }
 
-/** A loan for each approved application in `apps`; 90% of those past term are settled. */
+/**
+ * A loan for each approved application in `apps`; 90% of those past term are settled. The
+ * repayment account is a 19-digit UnionPay-style card number (issuer BIN + 13 digits).
+ */
 export function loansSql(r: Rng, apps: Range, base: number): string {
   const k = 'application_id';
-  return `INSERT INTO public.loans (id, customer_id, application_id, principal, opened_at, settled_at, closed_at)
+  return `INSERT INTO public.loans (id, customer_id, application_id, principal, opened_at, settled_at, closed_at,
+  repayment_account, contract_uri)
 SELECT id, customer_id, application_id, principal, opened_at, settled_at,
   CASE WHEN settled_at IS NOT NULL AND ${r.unit(k, 62)} < 0.7
         AND settled_at + ${days(`${r.unit(k, 63)} * 30`)} < now
-       THEN date_trunc('second', settled_at + ${days(`${r.unit(k, 63)} * 30`)}) END
+       THEN date_trunc('second', settled_at + ${days(`${r.unit(k, 63)} * 30`)}) END,
+  ${r.pick(BANK_BINS, k, 72)} || lpad(${r.below(k, 73, 1_000_000_000)}::text, 9, '0') || lpad(${r.below(k, 74, 10_000)}::text, 4, '0'),
+  'oss://lender-contracts/' || to_char(opened_at AT TIME ZONE 'UTC', 'YYYY/MM') || '/'
+    || md5(id::text || ':' || ${r.below('0', 75, 1_000_000)}::text) || '.pdf'
 FROM (
   SELECT id, customer_id, application_id, principal, opened_at, now,
     CASE WHEN term_end < now AND ${r.unit(k, 64)} < 0.9 THEN term_end END AS settled_at

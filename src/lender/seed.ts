@@ -12,6 +12,7 @@ import {
   consentsSql, customersSql, deviceRiskEventsSql, kycSql, marketingProfilesSql, type Range,
 } from './people.ts';
 import { applicationsSql, benchApplicationsSql, documentsSql, loansSql, transactionsSql } from './loans.ts';
+import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, salesRecordingsSql } from './records.ts';
 
 /** Rows written per table. */
 export type SeedSummary = Record<LenderTable, number>;
@@ -119,6 +120,11 @@ async function seedCustomerChunk(db: Executor, r: Rng, now: Date, ids: Range, su
   await append(db, now, summary, 'loan_application_documents', (b) => documentsSql(r, apps, b));
   const loans = await append(db, now, summary, 'loans', (b) => loansSql(r, apps, b));
   await append(db, now, summary, 'transactions', (b) => transactionsSql(r, loans, b));
+  await append(db, now, summary, 'credit_negative_records', (b) => creditNegativeSql(r, loans, b));
+  await append(db, now, summary, 'sales_recordings', (b) => salesRecordingsSql(r, loans, b));
+  await append(db, now, summary, 'face_verifications', (b) => faceVerificationsSql(r, apps, b));
+  await append(db, now, summary, 'complaints', (b) => complaintsSql(r, ids, b));
+  await append(db, now, summary, 'access_logs', (b) => accessLogsSql(r, ids, b));
 }
 
 /**

@@ -81,6 +81,23 @@ export const EMAIL_DOMAINS: readonly string[] = ['qq.com', '163.com', '126.com',
 
 export const DOCUMENT_KINDS: readonly string[] = ['id_card_front', 'id_card_back', 'income_proof', 'bank_statement'];
 
+// Issuer identification numbers of large banks' UnionPay debit cards (the first six digits).
+export const BANK_BINS: readonly string[] = ['622202', '621700', '622848', '621661', '622588', '621483', '622260', '621226'];
+
+export const COMPLAINT_CHANNELS: readonly string[] = ['hotline', 'app', 'branch', 'regulator_referral'];
+
+export const COMPLAINT_CATEGORIES: readonly string[] = ['collection_conduct', 'fees', 'credit_report_error', 'privacy', 'repayment', 'service'];
+
+// Complaint summaries as an agent would write them: free text that names the complainant.
+export const COMPLAINT_TEXTS: readonly string[] = [
+  '反映催收电话过于频繁', '对提前还款手续费有异议', '称征信报告逾期记录有误', '询问个人信息使用范围',
+  '还款后额度未恢复', '要求注销账户并删除资料', '对利率计算方式有疑问', '称未收到还款提醒短信',
+];
+
+export const ACCESS_ACTIONS: readonly string[] = ['login', 'view_statement', 'view_loan', 'update_phone', 'download_contract', 'agent_view_profile'];
+
+export const USER_AGENTS: readonly string[] = ['LenderApp/5.2.1(iOS17.4)', 'LenderApp/5.2.0(Android14)', 'LenderApp/4.9.8(Android12)', 'Mozilla/5.0(WindowsNT10.0)', 'WeChatMiniProgram/8.0.47'];
+
 export const SEGMENTS: readonly string[] = ['新客', '优质客户', '沉睡客户', '高频借款', '还款良好', '待激活'];
 
 export const INTERESTS: readonly string[] = ['旅游', '数码', '教育', '汽车', '家装', '母婴', '健身', '美食'];

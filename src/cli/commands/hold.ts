@@ -4,7 +4,7 @@ import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import { withRuntime, operatorName } from '../runtime.ts';
 import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
-import { loadPolicies } from '../../policy/load.ts';
+import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { printJson, table } from '../output.ts';
 
 export const holdAddCommand: Command = {
@@ -25,7 +25,7 @@ Example:
     const policyId = optionalString(flags, 'policy');
     const cfg = loadConfig({ database: true, secret: true });
     if (policyId !== undefined) {
-      const ids = (await loadPolicies(cfg.policiesDir)).map((p) => p.id);
+      const ids = (await loadPoliciesWithOverrides(cfg.policiesDir, cfg.policyOverrides)).map((p) => p.id);
       if (!ids.includes(policyId)) throw new UsageError(`lethe hold add: --policy "${policyId}" is not a loaded policy; loaded: ${ids.join(', ')}`);
     }
     return withRuntime(cfg, async (rt) => {

@@ -1,6 +1,7 @@
 import type { Io } from '../output.ts';
 import { migrateCommand } from './migrate.ts';
 import { policiesCheckCommand } from './policies.ts';
+import { policiesDocCommand } from './policies-doc.ts';
 import { planCommand } from './plan.ts';
 import { sweepCommand } from './sweep.ts';
 import { workerCommand } from './worker.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   demoCommand,
   migrateCommand,
   policiesCheckCommand,
+  policiesDocCommand,
   planCommand,
   sweepCommand,
   workerCommand,

@@ -1,7 +1,7 @@
 import type { Command } from './index.ts';
 import { parseFlags } from '../args.ts';
 import { loadConfig } from '../../config.ts';
-import { loadPolicies } from '../../policy/load.ts';
+import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { buildRuleset } from '../../policy/ruleset.ts';
 import { openPostgres } from '../../db/connect.ts';
 import { formatProblem } from '../../errors.ts';
@@ -24,7 +24,7 @@ Examples:
   async run(args, io) {
     const { flags } = parseFlags('policies check', args, { policies: { type: 'string' }, db: { type: 'boolean' } });
     const cfg = loadConfig({ database: Boolean(flags.db) });
-    const policies = await loadPolicies(policiesDir(flags, cfg));
+    const policies = await loadPoliciesWithOverrides(policiesDir(flags, cfg), cfg.policyOverrides);
     if (flags.db) {
       const database = openPostgres(cfg.databaseUrl!, { maxConnections: 1 });
       try {
