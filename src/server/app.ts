@@ -9,6 +9,7 @@ import { assertAllRegistered, guardRoute, type RouteEnv } from './route.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerErasureRoutes } from './routes/erasure.ts';
 import { registerConsentRoutes } from './routes/consent.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 
 export interface ServerDeps extends ServiceDeps {
   readonly startedAt: Date;
@@ -62,6 +63,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerHealthRoutes(app, deps, log);
   registerErasureRoutes(app, deps, env);
   registerConsentRoutes(app, deps, env);
+  registerMetricsRoutes(app, deps, env);
   assertAllRegistered(app);
   return app;
 }

@@ -14,6 +14,7 @@ export const ROUTE_ROLES = {
   'POST /erasure-requests': ['operator'],
   'GET /erasure-requests': EVERYONE,
   'GET /erasure-requests/:id': EVERYONE,
+  'GET /metrics': EVERYONE,
 } as const satisfies Record<RouteKey, readonly Role[]>;
 
 export type SecuredRoute = keyof typeof ROUTE_ROLES;

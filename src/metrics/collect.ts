@@ -1,0 +1,54 @@
+// Prometheus metrics, computed from PostgreSQL at each scrape: every lethe process reports the
+// same truth, whichever one is scraped, and nothing is lost when a process restarts.
+import { Gauge, Registry } from 'prom-client';
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../db/connect.ts';
+import { rows } from '../db/sql.ts';
+import { workingDaysLeft } from '../erasure/workdays.ts';
+
+/** Open erasure requests with this many working days left or fewer count as due soon. */
+export const DUE_SOON_WORKING_DAYS = 3;
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+export async function collectMetrics(db: Executor, now: Date): Promise<{ contentType: string; text: string }> {
+  const registry = new Registry();
+  const destroyed = gauge(registry, 'lethe_records_destroyed', 'Records destroyed so far, by policy', ['policy']);
+  const anonymised = gauge(registry, 'lethe_records_anonymised', 'Records anonymised so far, by policy', ['policy']);
+  const held = gauge(registry, 'lethe_records_held_skips', 'Times a due record was kept by a legal hold, by policy', ['policy']);
+  const failed = gauge(registry, 'lethe_batches_failed', 'Purge batches that failed after every attempt, by policy', ['policy']);
+  for (const r of await rows<Record<string, string>>(db, sql`SELECT policy_id, sum(destroyed)::text AS d, sum(anonymised)::text AS a,
+      sum(held)::text AS h, count(*) FILTER (WHERE status = 'failed')::text AS f FROM lethe.batches GROUP BY policy_id`)) {
+    destroyed.set({ policy: r.policy_id! }, Number(r.d));
+    anonymised.set({ policy: r.policy_id! }, Number(r.a));
+    held.set({ policy: r.policy_id! }, Number(r.h));
+    failed.set({ policy: r.policy_id! }, Number(r.f));
+  }
+  const restricted = gauge(registry, 'lethe_records_restricted', 'Records restricted after an erasure request until their floor ends', ['policy']);
+  for (const r of await rows<{ policy_id: string; n: string }>(db, sql`SELECT policy_id, count(*)::text AS n FROM lethe.restrictions WHERE closed_at IS NULL GROUP BY policy_id`)) {
+    restricted.set({ policy: r.policy_id }, Number(r.n));
+  }
+  const holds = gauge(registry, 'lethe_holds_active', 'Active legal holds');
+  holds.set(Number((await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM lethe.holds WHERE released_at IS NULL`))[0]!.n));
+
+  const byStatus = gauge(registry, 'lethe_erasure_requests', 'Erasure requests by status', ['status']);
+  const overdue = gauge(registry, 'lethe_erasure_requests_overdue', 'Open erasure requests past their due date');
+  const dueSoon = gauge(registry, 'lethe_erasure_requests_due_soon', `Open erasure requests with ${DUE_SOON_WORKING_DAYS} working days or fewer left`);
+  let late = 0;
+  let soon = 0;
+  const counts = new Map<string, number>();
+  for (const r of await rows<{ status: string; due_at: string }>(db, sql`SELECT status, due_at::text FROM lethe.erasure_requests`)) {
+    counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    if (['received', 'in_progress', 'failed'].includes(r.status)) {
+      const left = workingDaysLeft(now, new Date(r.due_at));
+      if (new Date(r.due_at).getTime() < now.getTime()) late++;
+      else if (left <= DUE_SOON_WORKING_DAYS) soon++;
+    }
+  }
+  for (const [status, n] of counts) byStatus.set({ status }, n);
+  overdue.set(late);
+  dueSoon.set(soon);
+  return { contentType: registry.contentType, text: await registry.metrics() };
+}
