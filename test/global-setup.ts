@@ -6,7 +6,8 @@ import { migrateServer } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/connect.ts';
 import { createLenderSchema } from '../src/lender/schema.ts';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
+  process.env.LETHE_TEST_TEMPLATE = TEMPLATE_DB;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   try {
@@ -22,4 +23,13 @@ export default async function setup(): Promise<void> {
   } finally {
     await database.close();
   }
+  return async () => {
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  };
 }
