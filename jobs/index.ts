@@ -3,11 +3,13 @@ import type { JobRegistry } from '../src/pipeline/workers.ts';
 import { scanPolicy } from './scan-policy.ts';
 import { purgeBatchJob } from './purge-batch.ts';
 import { eraseSubject } from './erase-subject.ts';
+import { notifyPartner } from './notify-partner.ts';
 
 export const registry: JobRegistry = {
   'scan-policy': scanPolicy,
   'purge-batch': purgeBatchJob,
   'erase-subject': eraseSubject,
+  'notify-partner': notifyPartner,
 };
 
 /** The files in jobs/ that define a job, by job name (checked by test/jobs/registry.test.ts). */
@@ -15,4 +17,5 @@ export const JOB_FILES: Record<keyof JobRegistry, string> = {
   'scan-policy': 'scan-policy.ts',
   'purge-batch': 'purge-batch.ts',
   'erase-subject': 'erase-subject.ts',
+  'notify-partner': 'notify-partner.ts',
 };

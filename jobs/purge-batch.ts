@@ -1,13 +1,20 @@
 // Destroys one batch in one transaction, with its evidence.
 import type { Processor } from '../src/pipeline/workers.ts';
-import { failBatch, purgeBatch } from '../src/destroy/purge.ts';
+import { failBatch } from '../src/destroy/purge.ts';
 import { PolicyChangedError } from '../src/destroy/scan.ts';
+import { purgeAndCheck } from '../src/destroy/post-check.ts';
 import { describeError } from '../src/log.ts';
+import { deliveryJobId } from '../src/partners/sweep.ts';
 
 export const purgeBatchJob: Processor<'purge-batch'> = async (data, ctx) => {
   try {
-    const outcome = await purgeBatch(ctx, ctx.rules, data.batchId);
-    ctx.log.debug({ batchId: data.batchId, ...outcome }, 'batch purged');
+    // purgeBatch, then the post-destruction check once committed: a survivor is reported, not retried.
+    const outcome = await purgeAndCheck(ctx, ctx.rules, data.batchId);
+    ctx.log.debug({ batchId: data.batchId, ...outcome, partnerRequests: outcome.partnerRequests?.length }, 'batch purged');
+    // After commit only: a request never leaves before its destruction. Lost here, the sweep re-enqueues it.
+    for (const r of outcome.partnerRequests ?? []) {
+      await ctx.enqueue('notify-partner', { requestId: r.id, partnerId: r.partnerId }, deliveryJobId(r.id, 0));
+    }
     return outcome;
   } catch (e) {
     // Nothing was destroyed (the transaction rolled back). After the last attempt the batch is

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { parseDuration, type Duration } from './duration.ts';
+import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
 
 export const MIN_SECRET_BYTES = 32;
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -27,6 +28,16 @@ export interface Config {
   readonly scanEvery: Duration;
   /** Working days an erasure request may take (PIPL art. 50 sets none; practice is 15). */
   readonly erasureDueDays: number;
+  /** Ed25519 private key signing evidence exports; unset → exports are unsigned. */
+  readonly exportSigningKey: KeyObject | undefined;
+  /** Ed25519 public key checking signed exports offline; falls back to the signing key's. */
+  readonly exportVerifyKey: KeyObject | undefined;
+  /** How long a manual purge request waits for its second operator before it expires. */
+  readonly purgeApprovalTtl: Duration;
+  /** The partner registry (src/partners/registry.ts); absent file = no partners. */
+  readonly partnersFile: string;
+  /** How often the worker re-enqueues partner requests whose jobs went missing, and chases overdue ones. */
+  readonly partnerSweepEvery: Duration;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,9 +71,23 @@ const envSchema = z.object({
   LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
   LETHE_ERASURE_DUE_DAYS: intIn(1, 60).default(15),
+  LETHE_PURGE_APPROVAL_TTL: z.string()
+    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT24H)' }), z.NEVER))
+    .default(parseDuration('PT24H') as never),
   LETHE_SCAN_EVERY: z.string()
     .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT15M)' }), z.NEVER))
     .default(parseDuration('PT15M') as never),
+  LETHE_PARTNERS: z.string().min(1, 'must not be empty').default('./partners.yaml'),
+  LETHE_PARTNER_SWEEP_EVERY: z.string()
+    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT30S)' }), z.NEVER))
+    .default(parseDuration('PT30S') as never),
+  // The message never echoes the value: it is a private key.
+  LETHE_EXPORT_SIGNING_KEY: z.string()
+    .transform((v, ctx) => parseSigningKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key, PEM or base64 PKCS#8 DER (make one with `lethe evidence keygen`)' }), z.NEVER))
+    .optional(),
+  LETHE_EXPORT_VERIFY_KEY: z.string()
+    .transform((v, ctx) => parseVerifyKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 public key, PEM or base64 SPKI DER (make one with `lethe evidence keygen`)' }), z.NEVER))
+    .optional(),
 });
 
 export interface ConfigNeeds {
@@ -101,5 +126,19 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     concurrency: e.LETHE_CONCURRENCY,
     scanEvery: e.LETHE_SCAN_EVERY,
     erasureDueDays: e.LETHE_ERASURE_DUE_DAYS,
+    exportSigningKey: e.LETHE_EXPORT_SIGNING_KEY,
+    exportVerifyKey: e.LETHE_EXPORT_VERIFY_KEY,
+    purgeApprovalTtl: e.LETHE_PURGE_APPROVAL_TTL,
+    partnersFile: e.LETHE_PARTNERS,
+    partnerSweepEvery: e.LETHE_PARTNER_SWEEP_EVERY,
   });
+}
+
+/**
+ * A partner's shared secret, from the variable the partner registry names (`secret_env`): read
+ * here because only this file reads the environment. Undefined when unset or empty.
+ */
+export function partnerSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
 }

@@ -187,3 +187,71 @@ export const apiTokens = lethe.table('api_tokens', {
   createdBy: text('created_by').notNull(),
   revokedAt: ts('revoked_at'),
 }, (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash)]);
+
+/**
+ * The partner outbox (PIPL art. 21, 23): one purge request per partner per destroyed batch (or
+ * per chunk of a terminated partner's holdings), written in the destroying transaction and
+ * delivered afterwards by the `notify-partner` job. `payload` holds the references the partner
+ * knows the subjects by (lethe's schema only, never Redis or evidence); `subject_refs` our
+ * pseudonyms for the evidence. pending → sent → confirmed | failed.
+ */
+export const partnerRequests = lethe.table('partner_requests', {
+  id: uuid('id').primaryKey(),
+  partnerId: text('partner_id').notNull(),
+  /** `batch:<uuid>` or `termination:<n>`: at most one request per partner for each. */
+  dedupeKey: text('dedupe_key').notNull(),
+  status: text('status').notNull().default('pending'),
+  trigger: text('trigger').notNull(),
+  runId: uuid('run_id').notNull(),
+  batchId: uuid('batch_id'),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  classification: text('classification').notNull(),
+  actor: text('actor').notNull(),
+  categories: text('categories').array().notNull(),
+  subjectRefs: text('subject_refs').array().notNull(),
+  payload: jsonb('payload').$type<{ subjects: string[] } | null>(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull(),
+  lastError: text('last_error'),
+  sentAt: ts('sent_at'),
+  deadlineAt: ts('deadline_at'),
+  confirmedAt: ts('confirmed_at'),
+  failedAt: ts('failed_at'),
+  receipt: jsonb('receipt').$type<unknown>(),
+  remindedAt: ts('reminded_at'),
+  reminders: integer('reminders').notNull().default(0),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  uniqueIndex('partner_requests_dedupe_idx').on(t.partnerId, t.dedupeKey),
+  index('partner_requests_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('partner_requests_sent_idx').on(t.deadlineAt).where(sql`status = 'sent'`),
+  index('partner_requests_partner_idx').on(t.partnerId, t.status),
+]);
+
+/** Manual purges with four-eyes approval: the request, its plan (counts, samples, hash). */
+export const purgeRequests = lethe.table('purge_requests', {
+  id: text('id').primaryKey(),
+  /** `policy`: what one policy has due now; `subject`: one subject under every policy. */
+  kind: text('kind').notNull(),
+  policyId: text('policy_id'),
+  subjectRef: text('subject_ref'),
+  reason: text('reason').notNull(),
+  requestedBy: text('requested_by').notNull(),
+  requestedAt: ts('requested_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  /** pending → approved (→ executed, derived from its run) | expired */
+  status: text('status').notNull(),
+  plan: jsonb('plan').$type<unknown>().notNull(),
+  planHash: text('plan_hash').notNull(),
+  approvedBy: text('approved_by'),
+  approvedAt: ts('approved_at'),
+  runId: uuid('run_id'),
+}, (t) => [index('purge_requests_status_idx').on(t.status), index('purge_requests_run_idx').on(t.runId)]);
+
+/** The exact records of a pending plan (business keys, lethe's schema only; moved into batches on approval). */
+export const purgeRequestItems = lethe.table('purge_request_items', {
+  requestId: text('request_id').notNull(),
+  policyId: text('policy_id').notNull(),
+  recordKey: text('record_key').notNull(),
+}, (t) => [index('purge_request_items_request_idx').on(t.requestId, t.policyId)]);

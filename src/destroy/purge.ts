@@ -15,6 +15,9 @@ import { destroyChildren } from './children.ts';
 import { anonymiseRows } from './anonymise-rows.ts';
 import { describeStrategies } from './anonymise.ts';
 import { PolicyChangedError } from './scan.ts';
+import { queuePartnerRequests, type QueuedRequest } from '../partners/outbox.ts';
+import type { Destroyed } from './post-check.ts';
+import { purgeRequestOfRun } from '../purge/requests.ts';
 
 interface BatchRow extends Record<string, unknown> {
   run_id: string;
@@ -36,11 +39,19 @@ export interface PurgeOutcome {
   deferred: number;
   /** Keys in the batch that were no longer due, gone, or locked by someone else. */
   skipped: number;
+  /** Partner purge requests queued in this transaction (`partners: notify`): enqueue after commit. */
+  partnerRequests?: QueuedRequest[];
 }
 
 const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, deferred: 0, skipped: 0 };
 
-export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: string): Promise<PurgeOutcome> {
+/**
+ * `onDestroyed` receives what the batch destroyed, for the post-destruction check
+ * (post-check.ts) to run once this transaction has committed; raw keys, in memory only.
+ */
+export async function purgeBatch(
+  ctx: EngineContext, rules: Ruleset, batchId: string, onDestroyed?: (d: Destroyed) => void,
+): Promise<PurgeOutcome> {
   return ctx.db.transaction(async (tx) => {
     // Shared with every other purge, exclusive for `hold add`: a hold, once placed, is seen here.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.holds})`);
@@ -58,7 +69,11 @@ export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: st
     // An erasure request ignores the policy's clock but never a floor: those records are
     // restricted instead. Otherwise: re-check, under row locks, that each is still due.
     const erasure = batch.trigger === 'erasure_request';
-    const due = erasure ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, now);
+    // A manual purge (four eyes) destroys only keys of its approved plan; a subject purge, like
+    // an erasure request, ignores the clock but skips (does not restrict) what a floor keeps.
+    const manual = batch.trigger === 'manual' ? await purgeRequestOfRun(tx, batch.run_id) : undefined;
+    const clockless = erasure || manual?.kind === 'subject';
+    const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, now);
     const locked = await rows<{ k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
         ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
         ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
@@ -77,6 +92,8 @@ export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: st
       const ref = r.s === null ? null : subjectRef(ctx.keys, r.s);
       if (ref !== null && holds.has(ref)) {
         held++;
+      } else if (manual && r.floor_ok !== true) {
+        continue;
       } else if (erasure && r.floor_ok !== true) {
         if (!restricted.has(r.k)) {
           toRestrict.push({ key: r.k, recordRef: recordRef(ctx.keys, qualifiedName(p.source), r.k), subjectRef: ref, until: r.floor_ends ? new Date(r.floor_ends) : null });
@@ -86,33 +103,46 @@ export async function purgeBatch(ctx: EngineContext, rules: Ruleset, batchId: st
         go.push(r.k);
       }
     }
-    const base = evidenceBase(p, batch, now);
+    const base = { ...evidenceBase(p, batch, now), fields: manual ? manualFields(manual) : null };
     const reason = (k: string) => (restricted.has(k) ? 'erasure_request' : batch.trigger);
     const evidence: EvidenceInput[] = toRestrict.map((r) => ({ ...base, action: 'deferred', table: qualifiedName(p.source),
       recordRef: r.recordRef, subjectRef: r.subjectRef, fields: deferralFields(p, r.until) }));
     await restrict(tx, p, erasure ? await requestOfRun(tx, batch.run_id) : null, toRestrict, now);
-    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e }));
+    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e, fields: base.fields }));
     let destroyed = 0;
     let anonymised = 0;
+    let done: string[] = [];
     if (p.action.kind === 'delete') {
       const gone = await rows<{ k: string }>(tx, sql`DELETE FROM ${sourceTable(p)} t
         WHERE ${col(p.source.key)} = ANY(${sql.param(go)}::${sql.raw(keyType)}[]) RETURNING ${col(p.source.key)}::text AS k`);
       destroyed = gone.length;
-      for (const g of gone) evidence.push({ ...base, trigger: reason(g.k), action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: null });
+      done = gone.map((g) => g.k);
+      for (const g of gone) evidence.push({ ...base, trigger: reason(g.k), action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: base.fields });
     } else {
       const changed = await anonymiseRows(tx, ctx.keys, rules, p, p.action.fields, go);
       anonymised = changed.length;
-      const fields = describeStrategies(p.action.fields);
+      done = changed;
+      const fields = { ...describeStrategies(p.action.fields), ...base.fields };
       for (const k of changed) evidence.push({ ...base, trigger: reason(k), action: 'anonymise', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), k), subjectRef: refs.get(k) ?? null, fields });
     }
     await closeRestrictions(tx, p, go, now);
+    // Only a policy that shares data pays for the ledger lookup.
+    const partnerRequests = p.partners === 'notify'
+      ? await queuePartnerRequests(tx, ctx, rules, p, { batchId, runId: batch.run_id, trigger: batch.trigger, actor: batch.actor }, locked, done, now)
+      : undefined;
     const skipped = batch.keys.length - locked.length;
     const deferred = toRestrict.length;
     await closeBatch(tx, batchId, { destroyed, anonymised, children, held, deferred, skipped }, now);
+    onDestroyed?.({ batchId, runId: batch.run_id, trigger: batch.trigger, policy: p, keys: go, subjectRefs: refs, evidence });
     // Last statement before commit: the chain lock it takes is held only for the seal insert.
     await appendEvidence(tx, ctx.keys, batchId, evidence, now);
-    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped };
+    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped, ...(partnerRequests ? { partnerRequests } : {}) };
   });
+}
+
+/** Evidence of a manual purge names who asked, who approved and why. */
+function manualFields(m: { id: string; requested_by: string; approved_by: string; reason: string }): Record<string, string> {
+  return { purge_request: m.id, requested_by: m.requested_by, approved_by: m.approved_by, reason: m.reason };
 }
 
 async function requestOfRun(tx: Tx, runId: string): Promise<string | null> {

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { one, rows } from '../db/sql.ts';
 import { scanPage } from '../destroy/scan.ts';
-import { purgeBatch } from '../destroy/purge.ts';
+import { purgeAndCheck } from '../destroy/post-check.ts';
 import { finishRun } from '../pipeline/runs.ts';
 import { replyText } from './reply.ts';
 import { setStatus } from './requests.ts';
@@ -18,14 +18,14 @@ export async function executeErasure(ctx: EngineContext, rules: Ruleset, request
   if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
   await setStatus(ctx.db, requestId, 'in_progress');
   for (const b of await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.batches WHERE run_id = ${req.run_id} AND status = 'pending'`)) {
-    await purgeBatch(ctx, rules, b.id);
+    await purgeAndCheck(ctx, rules, b.id);
   }
   const scans = await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.scans WHERE run_id = ${req.run_id} AND status IN ('pending', 'running') ORDER BY policy_id`);
   for (const s of scans) {
     for (;;) {
       const step = await scanPage(ctx, rules, s.id, batchSize);
       if (step.kind === 'done') break;
-      await purgeBatch(ctx, rules, step.batchId);
+      await purgeAndCheck(ctx, rules, step.batchId);
     }
   }
   const policies = await outcomes(ctx, rules, requestId, req.run_id);

@@ -30,6 +30,13 @@ interface OpenBatch {
   flagged: boolean;
 }
 
+export interface ChainOptions {
+  /** prev_hash of the first seal given: GENESIS for the whole chain, else that of a stretch of it. */
+  anchor?: string;
+  /** A seal whose batch may be absent (an export's stretch of seals around a date range). */
+  mayBeAbsent?: (seal: SealRecord) => boolean;
+}
+
 export class ChainChecker {
   private readonly seals = new Map<string, SealState>();
   private readonly order: SealState[] = [];
@@ -38,8 +45,8 @@ export class ChainChecker {
   private broken: { seq: number; reason: string } | null = null;
 
   /** `seals` in chain (seq) order. */
-  constructor(private readonly key: Buffer, seals: Iterable<SealRecord>) {
-    let prev = GENESIS;
+  constructor(private readonly key: Buffer, seals: Iterable<SealRecord>, private readonly opts: ChainOptions = {}) {
+    let prev = opts.anchor ?? GENESIS;
     for (const seal of seals) {
       const authentic = seal.hash === sealHash(key, seal.prev_hash, seal.batch_id, seal.records, seal.last_hash, seal.sealed_at);
       let problem: string | null = null;
@@ -80,7 +87,7 @@ export class ChainChecker {
   finish(): VerifyResult {
     this.close();
     this.order.forEach((s, i) => {
-      if (s.problem === null && s.firstSeq === null) {
+      if (s.problem === null && s.firstSeq === null && !this.opts.mayBeAbsent?.(s.seal)) {
         s.problem = `batch ${s.seal.batch_id} has no records but its seal says ${s.seal.records}: its records were removed`;
       }
       if (s.problem !== null) this.flag(s.firstSeq ?? this.nearestSeq(i), s.problem);

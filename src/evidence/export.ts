@@ -2,22 +2,34 @@
 // (occurred_at, then seq), streamed in keyset pages so that millions of records never sit in
 // memory. Paging on (occurred_at, seq) lets the occurred_at index serve a narrow --from/--to
 // as well as a full export; paging on seq alone would re-sort the whole range for every page.
+// JSON also carries the register (`runs`, see register.ts) and the seals the records' batches
+// were sealed with, so that `evidence verify --from-file` can re-check it with no database.
+// CSV stays one line per record; HTML is the register alone (register-html.ts).
 import { once } from 'node:events';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
-import { canonicalJSON, type EvidenceRecord } from './hash.ts';
-import { EVIDENCE_COLUMNS, PAGE_ROWS, inSnapshot, toRecord, type EvidenceRow } from './rows.ts';
+import { canonicalJSON, type EvidenceRecord, type SealRecord } from './hash.ts';
+import { EVIDENCE_COLUMNS, PAGE_ROWS, SEAL_COLUMNS, inSnapshot, toRecord, toSeal, type EvidenceRow, type SealRow } from './rows.ts';
+import { buildRegister, rangeFilter } from './register.ts';
+import { renderRegisterHtml } from './register-html.ts';
+
+export const EXPORT_FORMATS = ['json', 'csv', 'html'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** Names the JSON layout, so that an offline verifier knows what it reads. */
+export const EXPORT_FORMAT_ID = 'lethe-evidence-export/1';
 
 export interface ExportOptions {
   /** occurred_at ≥ from (inclusive). */
   from?: Date | undefined;
   /** occurred_at < to (exclusive). */
   to?: Date | undefined;
-  format: 'json' | 'csv';
+  format: ExportFormat;
   out: NodeJS.WritableStream;
   /** Rows per keyset page (tests make it tiny to cross page boundaries). */
   pageRows?: number;
+  /** When the export is made (shown in the HTML register); default now. */
+  now?: Date;
 }
 
 /** The contract's fields in the contract's order, then where each row sits in its batch chain. */
@@ -34,10 +46,20 @@ export async function exportEvidence(db: Executor, opts: ExportOptions): Promise
 
 async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
   const { out, format, pageRows = PAGE_ROWS } = opts;
-  const filter: SQL[] = [];
-  if (opts.from) filter.push(sql`e.occurred_at >= ${opts.from.toISOString()}::timestamptz`);
-  if (opts.to) filter.push(sql`e.occurred_at < ${opts.to.toISOString()}::timestamptz`);
-  await write(out, format === 'csv' ? csvLine(EXPORT_COLUMNS) : '{"records":[');
+  const filter = rangeFilter(opts);
+  if (format === 'html') {
+    const runs = await buildRegister(db, opts);
+    await write(out, renderRegisterHtml(runs, { from: opts.from, to: opts.to, now: opts.now ?? new Date() }));
+    return runs.reduce((s, r) => s + r.records + r.child_rows, 0);
+  }
+  if (format === 'csv') await write(out, csvLine(EXPORT_COLUMNS));
+  else {
+    const range = { from: opts.from?.toISOString() ?? null, to: opts.to?.toISOString() ?? null };
+    const runs = await buildRegister(db, opts);
+    const seals = await sealsFor(db, filter);
+    await write(out, `{"format":${JSON.stringify(EXPORT_FORMAT_ID)},"range":${JSON.stringify(range)},\n"runs":${JSON.stringify(runs)},\n"seals":[${
+      seals.map((x) => `\n${JSON.stringify(x)}`).join(',')}],\n"records":[`);
+  }
   let n = 0;
   let after: EvidenceRow | undefined;
   for (;;) {
@@ -60,6 +82,19 @@ async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
   }
   if (format === 'json') await write(out, '\n]}\n');
   return n;
+}
+
+/**
+ * The seals of the exported records' batches, as one unbroken stretch of the seal chain (from
+ * the first such seal to the last): the verifier checks every link. Seals inside the stretch
+ * whose batch lies outside [from, to) come along with no records (see offline.ts).
+ */
+async function sealsFor(db: Executor, filter: SQL[]): Promise<SealRecord[]> {
+  const stretch = filter.length === 0 ? sql`` : sql`WHERE s.seq BETWEEN
+    (SELECT min(s2.seq) FROM lethe.evidence_seals s2 WHERE s2.batch_id IN (SELECT e.batch_id FROM lethe.evidence e WHERE ${sql.join(filter, sql` AND `)}))
+    AND (SELECT max(s2.seq) FROM lethe.evidence_seals s2 WHERE s2.batch_id IN (SELECT e.batch_id FROM lethe.evidence e WHERE ${sql.join(filter, sql` AND `)}))`;
+  const r = await rows<SealRow>(db, sql`SELECT ${SEAL_COLUMNS} FROM lethe.evidence_seals s ${stretch} ORDER BY s.seq`);
+  return r.map(toSeal);
 }
 
 function ordered(r: EvidenceRecord): EvidenceRecord {

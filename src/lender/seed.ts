@@ -13,6 +13,7 @@ import {
 } from './people.ts';
 import { applicationsSql, benchApplicationsSql, documentsSql, loansSql, transactionsSql } from './loans.ts';
 import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, salesRecordingsSql } from './records.ts';
+import { sharingLedgerSql } from './sharing.ts';
 
 /** Rows written per table. */
 export type SeedSummary = Record<LenderTable, number>;
@@ -125,6 +126,7 @@ async function seedCustomerChunk(db: Executor, r: Rng, now: Date, ids: Range, su
   await append(db, now, summary, 'face_verifications', (b) => faceVerificationsSql(r, apps, b));
   await append(db, now, summary, 'complaints', (b) => complaintsSql(r, ids, b));
   await append(db, now, summary, 'access_logs', (b) => accessLogsSql(r, ids, b));
+  await append(db, now, summary, 'data_sharing_ledger', (b) => sharingLedgerSql(r, ids, b));
 }
 
 /**

@@ -30,6 +30,25 @@ export async function collectMetrics(db: Executor, now: Date): Promise<{ content
   for (const r of await rows<{ policy_id: string; n: string }>(db, sql`SELECT policy_id, count(*)::text AS n FROM lethe.restrictions WHERE closed_at IS NULL GROUP BY policy_id`)) {
     restricted.set({ policy: r.policy_id }, Number(r.n));
   }
+  // Records found again after their destruction committed (src/destroy/post-check.ts). A scan of
+  // the evidence by action: a partial index on action = 'verify_failed' would make it cheap.
+  const verifyFailed = gauge(registry, 'lethe_verify_failed', 'Records found again after their destruction committed (post-destruction check), by policy', ['policy']);
+  for (const r of await rows<{ policy_id: string; n: string }>(db, sql`SELECT policy_id, count(*)::text AS n FROM lethe.evidence WHERE action = 'verify_failed' GROUP BY policy_id`)) {
+    verifyFailed.set({ policy: r.policy_id }, Number(r.n));
+  }
+  const partnerRequests = gauge(registry, 'lethe_partner_requests', 'Partner purge requests by partner and status', ['partner', 'status']);
+  const partnerOverdue = gauge(registry, 'lethe_partner_requests_overdue', 'Partner purge requests sent but unconfirmed past their deadline', ['partner']);
+  const partnerOldest = gauge(registry, 'lethe_partner_requests_overdue_oldest_seconds', 'Age past its deadline of the oldest unconfirmed partner request', ['partner']);
+  for (const r of await rows<{ partner_id: string; status: string; n: string; overdue: string; oldest: string | null }>(db, sql`SELECT partner_id, status, count(*)::text AS n,
+      count(*) FILTER (WHERE status = 'sent' AND deadline_at < ${now})::text AS overdue,
+      extract(epoch FROM ${now}::timestamptz - min(deadline_at) FILTER (WHERE status = 'sent' AND deadline_at < ${now}))::text AS oldest
+    FROM lethe.partner_requests GROUP BY partner_id, status`)) {
+    partnerRequests.set({ partner: r.partner_id, status: r.status }, Number(r.n));
+    if (r.status === 'sent') {
+      partnerOverdue.set({ partner: r.partner_id }, Number(r.overdue));
+      partnerOldest.set({ partner: r.partner_id }, r.oldest === null ? 0 : Math.floor(Number(r.oldest)));
+    }
+  }
   const holds = gauge(registry, 'lethe_holds_active', 'Active legal holds');
   holds.set(Number((await rows<{ n: string }>(db, sql`SELECT count(*)::text AS n FROM lethe.holds WHERE released_at IS NULL`))[0]!.n));
 

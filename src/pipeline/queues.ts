@@ -11,26 +11,39 @@ export interface JobPayloads {
   'purge-batch': { batchId: string };
   /** Carry out one erasure request recorded in lethe.erasure_requests. */
   'erase-subject': { requestId: string };
+  /**
+   * Deliver one partner purge request (lethe.partner_requests), or a reminder of it. The partner
+   * id (a company, not a person) routes the job to that partner's own queue.
+   */
+  'notify-partner': { requestId: string; partnerId: string; reminder?: boolean };
 }
 
 export type JobName = keyof JobPayloads;
-export type QueueName = 'scan' | 'purge';
+/** `partners` stands for the per-partner queues `partner-<id>` (src/partners/queues.ts). */
+export type QueueName = 'scan' | 'purge' | 'partners';
 
 export const QUEUE_OF: { readonly [K in JobName]: QueueName } = {
   'scan-policy': 'scan',
   'purge-batch': 'purge',
   'erase-subject': 'purge',
+  'notify-partner': 'partners',
 };
 
-export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge'];
+export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge', 'partners'];
 
 const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
   'scan-policy': { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
   'purge-batch': { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
   'erase-subject': { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+  // One attempt per job: the outbox row counts attempts and schedules the next one itself. A
+  // failed job is not kept: its id must stay free for the sweep to enqueue the attempt again.
+  'notify-partner': { attempts: 1, removeOnFail: true },
 };
 
 export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string, opts?: { delayMs?: number }) => Promise<void>;
+
+/** BullMQ queue names may not hold ':'; partner ids are kebab-case. */
+export const partnerQueueName = (partnerId: string): string => `partner-${partnerId}`;
 
 export function redisConnection(url: string): Redis {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must not time out).
@@ -80,13 +93,27 @@ export class Queues {
   }
 
   /** Adds a job; with a jobId, adding one that already exists is a no-op (BullMQ dedupes by id). */
+  private readonly partnerQueues = new Map<string, Queue>();
+
+  /** A partner's own queue, so one partner's outage or backlog never delays another's requests. */
+  partnerQueue(partnerId: string): Queue {
+    let q = this.partnerQueues.get(partnerId);
+    if (!q) {
+      q = new Queue(partnerQueueName(partnerId), { connection: this.connection, prefix: this.prefix,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } } });
+      this.partnerQueues.set(partnerId, q);
+    }
+    return q;
+  }
+
   readonly enqueue: Enqueue = async (name, data, jobId, opts) => {
-    await this.queue(QUEUE_OF[name]).add(name, data, {
+    const target = name === 'notify-partner' ? this.partnerQueue((data as JobPayloads['notify-partner']).partnerId) : this.queue(QUEUE_OF[name]);
+    await target.add(name, data, {
       ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}), ...(opts?.delayMs ? { delay: Math.max(0, opts.delayMs) } : {}),
     });
   };
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.partnerQueues.values()].map((q) => q.close()));
   }
 }

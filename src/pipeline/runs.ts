@@ -6,7 +6,7 @@ import { rows } from '../db/sql.ts';
 import type { Policy } from '../policy/types.ts';
 import type { ScanMode } from '../destroy/scan.ts';
 
-export type RunKind = 'sweep' | 'scheduled' | 'erasure' | 'consent';
+export type RunKind = 'sweep' | 'scheduled' | 'erasure' | 'consent' | 'manual';
 
 export interface NewRun {
   kind: RunKind;

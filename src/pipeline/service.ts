@@ -9,6 +9,8 @@ import { Queues, redisConnection, type QueueName } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
 import { closeFinishedScheduledRuns } from './runs.ts';
+import { startPartnerService } from '../partners/service.ts';
+import { expireStalePurgeRequests } from '../purge/requests.ts';
 
 export const SCHEDULER_PREFIX = 'scan:';
 const LEADER_RETRY_MS = 30_000;
@@ -44,7 +46,11 @@ export async function startWorkerService(
   const connection = redisConnection(config.redisUrl);
   const queues = new Queues(connection, config.queuePrefix);
   const workers = startWorkers({ ...ctx, rules, config, enqueue: queues.enqueue }, registry,
-    { connection, prefix: config.queuePrefix, queues: queueNames, concurrency: config.concurrency });
+    { connection, prefix: config.queuePrefix, queues: queueNames.filter((q) => q !== 'partners'), concurrency: config.concurrency });
+  // Partner delivery: a queue and worker per partner of the registry (src/partners/workers.ts).
+  const partners = queueNames.includes('partners')
+    ? await startPartnerService({ ...ctx, rules, config, enqueue: queues.enqueue }, registry, { connection, prefix: config.queuePrefix, queues })
+    : undefined;
   // Leadership is a session advisory lock on a connection of its own: it ends with the process.
   const leaderClient = new pg.Client({ connectionString: config.databaseUrl, application_name: 'lethe leader' });
   leaderClient.on('error', () => {});
@@ -70,6 +76,7 @@ export async function startWorkerService(
     reenqueueOpenWork(ctx, queues.enqueue, LOST_JOB_GRACE_MS)
       .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
       .then(() => closeFinishedScheduledRuns(ctx.db, new Date()))
+      .then(() => expireStalePurgeRequests(ctx.db, ctx.clock.now()))
       .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'));
   }, MAINTENANCE_MS);
   return {
@@ -77,6 +84,7 @@ export async function startWorkerService(
       clearInterval(leaderTimer);
       clearInterval(maintenanceTimer);
       await workers.close();
+      await partners?.stop();
       await queues.close();
       connection.disconnect();
       await leaderClient.end().catch(() => {});

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
 import { PolicyError } from '../errors.ts';
 import { PolicyChangedError } from '../destroy/scan.ts';
+import type { PartnerRuntime } from '../partners/deliver.ts';
 import { QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
 
 export interface JobContext extends EngineContext {
@@ -18,6 +19,8 @@ export interface JobContext extends EngineContext {
   readonly signal: AbortSignal;
   /** The BullMQ job being processed: processors close their rows as failed on the last attempt. */
   readonly job: { id: string; attemptsMade: number; attempts: number; isLastAttempt: boolean };
+  /** The partner registry and delivery settings: set on the partner workers (src/partners/workers.ts). */
+  readonly partners?: PartnerRuntime;
 }
 
 export type Processor<K extends JobName> = (data: JobPayloads[K], ctx: JobContext) => Promise<unknown>;

@@ -10,11 +10,16 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerErasureRoutes } from './routes/erasure.ts';
 import { registerConsentRoutes } from './routes/consent.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
+import { registerPartnerRoutes } from './routes/partners.ts';
+import type { PartnerRegistry } from '../partners/registry.ts';
+import { registerPurgeRoutes } from './routes/purge.ts';
 
 export interface ServerDeps extends ServiceDeps {
   readonly startedAt: Date;
   /** Readiness probe of Redis; default: a short-lived connection to config.redisUrl. */
   readonly pingRedis?: () => Promise<void>;
+  /** The partner registry; default: loaded from config.partnersFile. */
+  readonly partners?: PartnerRegistry;
 }
 
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -64,6 +69,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerErasureRoutes(app, deps, env);
   registerConsentRoutes(app, deps, env);
   registerMetricsRoutes(app, deps, env);
+  registerPartnerRoutes(app, deps);
+  registerPurgeRoutes(app, deps, env);
   assertAllRegistered(app);
   return app;
 }

@@ -15,12 +15,19 @@ export const ROUTE_ROLES = {
   'GET /erasure-requests': EVERYONE,
   'GET /erasure-requests/:id': EVERYONE,
   'GET /metrics': EVERYONE,
+  'POST /purge-requests': ['operator'],
+  'POST /purge-requests/:id/approve': ['approver'],
+  'GET /purge-requests': EVERYONE,
+  'GET /purge-requests/:id': EVERYONE,
 } as const satisfies Record<RouteKey, readonly Role[]>;
 
 export type SecuredRoute = keyof typeof ROUTE_ROLES;
 
 /** Probes for load balancers and orchestrators: they say nothing about the data. */
-export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz'];
+export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz',
+  // Partners hold no token: each receipt is HMAC-signed with the partner's shared secret and
+  // checked by the route itself (src/server/routes/partners.ts).
+  'POST /partners/:id/confirmations'];
 
 export function rolesFor(route: SecuredRoute): readonly Role[] {
   return ROUTE_ROLES[route];

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from './index.ts';
 import { optionalString, parseFlags, parseInstant, requireString } from '../args.ts';
@@ -6,23 +6,45 @@ import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import { withRuntime } from '../runtime.ts';
 import { verifyEvidence } from '../../evidence/verify.ts';
-import { exportEvidence } from '../../evidence/export.ts';
+import { EXPORT_FORMATS, exportEvidence, type ExportFormat } from '../../evidence/export.ts';
 import { findEvidence } from '../../evidence/find.ts';
+import { verifyExportFile } from '../../evidence/offline.ts';
+import { signFile } from '../../evidence/sign.ts';
+import { generateSigningKeys } from '../../evidence/keys.ts';
+import { deriveKeys } from '../../crypto/keys.ts';
 import { printJson, table } from '../output.ts';
 
 export const evidenceVerifyCommand: Command = {
   name: 'evidence verify',
   summary: 'recompute every evidence hash and the chain; exit 1 naming the first broken record',
-  help: `Usage: lethe evidence verify [--json]
+  help: `Usage: lethe evidence verify [--from-file FILE] [--json]
 
 Recomputes every evidence record's hash, each batch's chain and the chain of batch seals.
 Exit 0 when all hold; exit 1 naming the first broken record (altered, removed or inserted).
 
-Example:
-  npx lethe evidence verify --json`,
+--from-file checks an export offline, with no database (DATABASE_URL may be unset), in two parts:
+  signature  FILE.sig against LETHE_EXPORT_VERIFY_KEY (the public key is all it needs)
+  hashes     every record, batch chain and seal in a JSON export (needs LETHE_SECRET)
+An unsigned file passes on its hashes only where no LETHE_EXPORT_VERIFY_KEY is set.
+
+Examples:
+  npx lethe evidence verify --json
+  LETHE_EXPORT_VERIFY_KEY=MCowBQYDK2VwAyEA... npx lethe evidence verify --from-file register-2026.json`,
   async run(args, io) {
     const { flags } = parseFlags('evidence verify', args, { json: { type: 'boolean' }, 'from-file': { type: 'string' } });
-    if (flags['from-file'] !== undefined) throw new UsageError('lethe evidence verify: --from-file (offline verification of a signed export) is not available in this version');
+    const file = optionalString(flags, 'from-file');
+    if (file !== undefined) {
+      const cfg = loadConfig();
+      if (!existsSync(file)) throw new UsageError(`lethe evidence verify: --from-file "${file}" does not exist`);
+      const result = await verifyExportFile(file, { evidenceKey: cfg.secret ? deriveKeys(cfg.secret).evidenceKey : undefined, verifyKey: cfg.exportVerifyKey ?? cfg.exportSigningKey });
+      if (flags.json) printJson(io, result);
+      else {
+        io.out(`${file}: ${result.ok ? 'OK' : 'FAILED'}`);
+        io.out(`  ${result.signature.message}`);
+        io.out(`  ${result.hashes.message}`);
+      }
+      return result.ok ? 0 : 1;
+    }
     const cfg = loadConfig({ database: true, secret: true });
     return withRuntime(cfg, async (rt) => {
       const result = await verifyEvidence(rt.database.db, rt.ctx.keys);
@@ -36,32 +58,62 @@ Example:
 
 export const evidenceExportCommand: Command = {
   name: 'evidence export',
-  summary: 'the destruction register for auditors (json or csv)',
-  help: `Usage: lethe evidence export [--from ISO] [--to ISO] [--format json|csv] [--out FILE]
+  summary: 'the destruction register for auditors (json, csv or html), signed',
+  help: `Usage: lethe evidence export [--from ISO] [--to ISO] [--format json|csv|html] [--out FILE]
 
-Writes every evidence record with occurred_at in [from, to) to FILE (default stdout).
+Writes the destruction register for evidence with occurred_at in [from, to) to FILE (default stdout):
+  json  runs (per run: kind, trigger, started/finished, executed by, approved by; per policy:
+        category, class, how, records and child rows, retention owed and served, when), the
+        seals, and every record: everything \`evidence verify --from-file\` needs
+  csv   one line per record (the register's per-run view is in json and html)
+  html  the register as a printable page (A4, a page per run)
+With LETHE_EXPORT_SIGNING_KEY set, --out FILE also writes the detached signature FILE.sig.
 No record holds personal data: subjects and records appear as keyed pseudonyms.
 
-Example:
-  npx lethe evidence export --from 2026-01-01 --to 2027-01-01 --format csv --out register-2026.csv`,
+Examples:
+  npx lethe evidence export --from 2026-01-01 --to 2027-01-01 --out register-2026.json
+  npx lethe evidence export --from 2026-01-01 --to 2027-01-01 --format html --out register-2026.html`,
   async run(args, io) {
     const { flags } = parseFlags('evidence export', args, { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } });
     const format = optionalString(flags, 'format') ?? 'json';
-    if (format !== 'json' && format !== 'csv') throw new UsageError(`lethe evidence export: --format "${format}" is not allowed; use json or csv`);
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`lethe evidence export: --format "${format}" is not allowed; use ${EXPORT_FORMATS.join(', ')}`);
     const from = parseInstant('evidence export', 'from', optionalString(flags, 'from'));
     const to = parseInstant('evidence export', 'to', optionalString(flags, 'to'));
     const cfg = loadConfig({ database: true, secret: true });
     return withRuntime(cfg, async (rt) => {
       const outPath = optionalString(flags, 'out');
       const out = outPath ? createWriteStream(outPath) : process.stdout;
-      const n = await exportEvidence(rt.database.db, { from, to, format, out });
-      if (outPath) {
-        out.end();
-        await finished(out);
-        io.err(`${n} evidence records written to ${outPath}`);
+      const n = await exportEvidence(rt.database.db, { from, to, format: format as ExportFormat, out, now: rt.ctx.clock.now() });
+      if (!outPath) {
+        if (cfg.exportSigningKey) io.err('not signed: a signature needs a file (--out FILE)');
+        return 0;
       }
+      out.end();
+      await finished(out);
+      io.err(`${n} evidence records written to ${outPath}`);
+      if (cfg.exportSigningKey) io.err(`signed: ${await signFile(outPath, cfg.exportSigningKey, rt.ctx.clock.now())} (Ed25519)`);
+      else io.err('not signed: LETHE_EXPORT_SIGNING_KEY is not set (make a key pair with `lethe evidence keygen`)');
       return 0;
     });
+  },
+};
+
+export const evidenceKeygenCommand: Command = {
+  name: 'evidence keygen',
+  summary: 'a new Ed25519 key pair for signing exports',
+  help: `Usage: lethe evidence keygen [--json]
+
+Prints a new key pair: LETHE_EXPORT_SIGNING_KEY (private: keep it with LETHE_SECRET) and
+LETHE_EXPORT_VERIFY_KEY (public: give it to whoever checks exports). Stores nothing.
+
+Example:
+  npx lethe evidence keygen > export-keys.env`,
+  async run(args, io) {
+    const { flags } = parseFlags('evidence keygen', args, { json: { type: 'boolean' } });
+    const pair = generateSigningKeys();
+    if (flags.json) printJson(io, { signing_key: pair.privateKey, verify_key: pair.publicKey, key_id: pair.keyId });
+    else io.out(`# lethe export signing key ${pair.keyId}\nLETHE_EXPORT_SIGNING_KEY=${pair.privateKey}\nLETHE_EXPORT_VERIFY_KEY=${pair.publicKey}`);
+    return Promise.resolve(0);
   },
 };
 

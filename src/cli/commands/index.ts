@@ -2,15 +2,19 @@ import type { Io } from '../output.ts';
 import { migrateCommand } from './migrate.ts';
 import { policiesCheckCommand } from './policies.ts';
 import { policiesDocCommand } from './policies-doc.ts';
+import { policiesCoverageCommand } from './policies-coverage.ts';
 import { planCommand } from './plan.ts';
 import { sweepCommand } from './sweep.ts';
 import { workerCommand } from './worker.ts';
 import { holdAddCommand, holdListCommand, holdReleaseCommand } from './hold.ts';
-import { evidenceExportCommand, evidenceFindCommand, evidenceVerifyCommand } from './evidence.ts';
+import { evidenceExportCommand, evidenceFindCommand, evidenceKeygenCommand, evidenceVerifyCommand } from './evidence.ts';
+import { reportCommand } from './report.ts';
 import { demoCommand } from './demo.ts';
 import { serveCommand } from './serve.ts';
 import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './tokens.ts';
 import { eraseCommand, eraseListCommand, eraseShowCommand } from './erase.ts';
+import { purgeApproveCommand, purgeListCommand, purgeRequestCommand } from './purge.ts';
+import { partnersStatusCommand, partnersTerminateSyncCommand } from './partners.ts';
 
 export interface Command {
   /** `plan`, or a group and verb: `hold add`. */
@@ -25,6 +29,7 @@ export const COMMANDS: Command[] = [
   migrateCommand,
   policiesCheckCommand,
   policiesDocCommand,
+  policiesCoverageCommand,
   planCommand,
   sweepCommand,
   workerCommand,
@@ -35,9 +40,16 @@ export const COMMANDS: Command[] = [
   eraseCommand,
   eraseListCommand,
   eraseShowCommand,
+  purgeRequestCommand,
+  purgeApproveCommand,
+  purgeListCommand,
+  partnersStatusCommand,
+  partnersTerminateSyncCommand,
   evidenceVerifyCommand,
   evidenceExportCommand,
   evidenceFindCommand,
+  evidenceKeygenCommand,
+  reportCommand,
   tokensCreateCommand,
   tokensListCommand,
   tokensRevokeCommand,

@@ -1,0 +1,74 @@
+// The plan a manual purge is approved against: the exact records, per policy, that it may
+// destroy, with a hash the approval binds to. Built with the same predicates as the sweep
+// (policy) or the erasure request (subject); held and floored records are never in it.
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { EngineContext, Ruleset } from '../engine.ts';
+import { rows } from '../db/sql.ts';
+import { recordRef, subjectRef } from '../crypto/keys.ts';
+import { qualifiedName, type Policy } from '../policy/types.ts';
+import { actionPending, col, floorPassed, sourceTable, sweepable, whereFilter } from '../destroy/predicates.ts';
+import { heldSubjects } from '../holds/active.ts';
+import { UsageError } from '../errors.ts';
+
+/** A manual purge is for a bounded, reviewable set; larger work is what sweeps are for. */
+export const MAX_MANUAL_PURGE_RECORDS = 100_000;
+const SAMPLES = 3;
+
+export type PurgeTarget = { kind: 'policy'; policyId: string } | { kind: 'subject'; subject: string };
+
+export interface PlannedPolicy {
+  id: string;
+  version: string;
+  action: 'delete' | 'anonymise';
+  records: number;
+  /** A few pseudonymous record refs, so the approver can spot-check what is meant. */
+  samples: string[];
+}
+
+export interface PurgePlan {
+  policies: PlannedPolicy[];
+  total: number;
+  /** sha256 over the policy versions and the sorted keys: what the approval binds to. */
+  hash: string;
+  items: { policyId: string; keys: string[] }[];
+}
+
+async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: PurgeTarget, now: Date): Promise<string[]> {
+  const type = rules.types.of(p.source, p.source.subject);
+  const where = target.kind === 'policy'
+    ? sweepable(p, now)
+    : sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${col(p.source.subject)} = ${target.subject}::${sql.raw(type)}`;
+  const found = await rows<{ k: string; s: string | null }>(ctx.db, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s
+    FROM ${sourceTable(p)} t WHERE ${where} ORDER BY ${col(p.source.key)} LIMIT ${MAX_MANUAL_PURGE_RECORDS + 1}`);
+  if (found.length > MAX_MANUAL_PURGE_RECORDS) {
+    throw new UsageError(`policy ${p.id} has more than ${MAX_MANUAL_PURGE_RECORDS} records to purge: too many to review by hand; let \`lethe sweep\` or the workers take them`);
+  }
+  const holds = await heldSubjects(ctx.db, p.id);
+  return found.filter((r) => r.s === null || !holds.has(subjectRef(ctx.keys, r.s))).map((r) => r.k);
+}
+
+export async function computePurgePlan(ctx: EngineContext, rules: Ruleset, target: PurgeTarget): Promise<PurgePlan> {
+  const now = ctx.clock.now();
+  const chosen = target.kind === 'policy' ? rules.policies.filter((p) => p.id === target.policyId) : rules.policies;
+  const items: PurgePlan['items'] = [];
+  const policies: PlannedPolicy[] = [];
+  for (const p of chosen) {
+    const keys = await keysFor(ctx, rules, p, target, now);
+    if (keys.length === 0) continue;
+    items.push({ policyId: p.id, keys });
+    policies.push({ id: p.id, version: p.version, action: p.action.kind, records: keys.length,
+      samples: keys.slice(0, SAMPLES).map((k) => recordRef(ctx.keys, qualifiedName(p.source), k)) });
+  }
+  const total = policies.reduce((a, p) => a + p.records, 0);
+  return { policies, total, items, hash: planHash(policies, items) };
+}
+
+export function planHash(policies: Pick<PlannedPolicy, 'id' | 'version'>[], items: PurgePlan['items']): string {
+  const h = createHash('sha256');
+  for (const p of [...policies].sort((a, b) => a.id.localeCompare(b.id))) h.update(`policy ${p.id} ${p.version}\n`);
+  for (const i of [...items].sort((a, b) => a.policyId.localeCompare(b.policyId))) {
+    for (const k of [...i.keys].sort()) h.update(`${i.policyId} ${k}\n`);
+  }
+  return h.digest('hex');
+}
