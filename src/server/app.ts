@@ -3,7 +3,7 @@
 // subject ids travel in them).
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../service.ts';
-import { describeError } from '../log.ts';
+import { carriesQueryText, describeError } from '../log.ts';
 import { BODY_LIMIT_BYTES, HttpError, errorBody, toHttpFailure } from './errors.ts';
 import { assertAllRegistered, guardRoute, type RouteEnv } from './route.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -45,9 +45,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const failure = toHttpFailure(error);
     if (!failure.expected) {
-      const pgLike = typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
-      // A PostgreSQL error's stack repeats its message, which may quote values; describeError does not.
-      log.error({ ...where(request), err: describeError(error), ...(pgLike ? {} : { stack: (error as Error).stack }) }, 'request failed');
+      // A database error's stack repeats its message (and drizzle's, the query parameters); describeError does not.
+      log.error({ ...where(request), err: describeError(error), ...(carriesQueryText(error) ? {} : { stack: (error as Error).stack }) }, 'request failed');
     }
     if (error instanceof HttpError) void reply.headers(error.headers);
     void reply.code(failure.status).send(errorBody(failure));
