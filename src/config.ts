@@ -34,6 +34,8 @@ export interface Config {
   readonly exportVerifyKey: KeyObject | undefined;
   /** How long a manual purge request waits for its second operator before it expires. */
   readonly purgeApprovalTtl: Duration;
+  /** How long lethe keeps its own evidence before pruning it (at least 3 years, PIPL art. 56). */
+  readonly evidenceRetain: Duration;
   /** The partner registry (src/partners/registry.ts); absent file = no partners. */
   readonly partnersFile: string;
   /** How often the worker re-enqueues partner requests whose jobs went missing, and chases overdue ones. */
@@ -71,6 +73,10 @@ const envSchema = z.object({
   LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
   LETHE_ERASURE_DUE_DAYS: intIn(1, 60).default(15),
+  LETHE_EVIDENCE_RETAIN: z.string()
+    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. P3Y)' }), z.NEVER))
+    .refine((d) => d.years * 365 + d.months * 30 + d.weeks * 7 + d.days >= 3 * 365, 'must be at least P3Y (PIPL art. 56 keeps processing records at least 3 years)')
+    .default(parseDuration('P3Y') as never),
   LETHE_PURGE_APPROVAL_TTL: z.string()
     .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT24H)' }), z.NEVER))
     .default(parseDuration('PT24H') as never),
@@ -129,6 +135,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     exportSigningKey: e.LETHE_EXPORT_SIGNING_KEY,
     exportVerifyKey: e.LETHE_EXPORT_VERIFY_KEY,
     purgeApprovalTtl: e.LETHE_PURGE_APPROVAL_TTL,
+    evidenceRetain: e.LETHE_EVIDENCE_RETAIN,
     partnersFile: e.LETHE_PARTNERS,
     partnerSweepEvery: e.LETHE_PARTNER_SWEEP_EVERY,
   });

@@ -255,3 +255,22 @@ export const purgeRequestItems = lethe.table('purge_request_items', {
   policyId: text('policy_id').notNull(),
   recordKey: text('record_key').notNull(),
 }, (t) => [index('purge_request_items_request_idx').on(t.requestId, t.policyId)]);
+
+/**
+ * Where pruned evidence was (PIPL art. 56: kept at least 3 years): each prune removes the oldest
+ * sealed batches and records the hash the remaining seal chain starts from. HMAC-chained and
+ * append-only, so `evidence verify` still checks everything that remains.
+ */
+export const evidenceAnchors = lethe.table('evidence_anchors', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  throughSealSeq: bigint('through_seal_seq', { mode: 'number' }).notNull(),
+  /** Hash of the last pruned seal: the prev_hash of the first seal kept. */
+  anchorHash: text('anchor_hash').notNull(),
+  sealsPruned: integer('seals_pruned').notNull(),
+  recordsPruned: integer('records_pruned').notNull(),
+  cutoff: ts('cutoff').notNull(),
+  prunedAt: ts('pruned_at').notNull(),
+  actor: text('actor').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});

@@ -5,6 +5,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { ChainChecker, type VerifyResult } from './chain.ts';
+import { checkAnchors } from './prune.ts';
 import { EVIDENCE_COLUMNS, PAGE_ROWS, inSnapshot, SEAL_COLUMNS, toRecord, toSeal, type EvidenceRow, type SealRow } from './rows.ts';
 
 export type { VerifyResult } from './chain.ts';
@@ -21,8 +22,14 @@ export async function verifyEvidence(db: Executor, keys: Keys, opts: VerifyOptio
 }
 
 async function verifyIn(tx: Executor, keys: Keys, pageRows: number): Promise<VerifyResult> {
+  // After a prune, the seal chain starts at the latest anchor, whose own chain is checked first.
+  const anchors = await checkAnchors(tx, keys.evidenceKey);
+  if (anchors.problem) {
+    const first = await rows<{ seq: string | null; n: string }>(tx, sql`SELECT min(seq)::text AS seq, count(*)::text AS n FROM lethe.evidence`);
+    return { ok: false, records: Number(first[0]!.n), first_broken: { seq: Number(first[0]!.seq ?? 0), reason: anchors.problem } };
+  }
   const seals = await rows<SealRow>(tx, sql`SELECT ${SEAL_COLUMNS} FROM lethe.evidence_seals s ORDER BY s.seq`);
-  const checker = new ChainChecker(keys.evidenceKey, seals.map(toSeal));
+  const checker = new ChainChecker(keys.evidenceKey, seals.map(toSeal), { anchor: anchors.start });
   let after: EvidenceRow | undefined;
   for (;;) {
     // seq breaks ties so that a duplicated position (unique index dropped) is still read.

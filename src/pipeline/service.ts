@@ -11,6 +11,7 @@ import { reenqueueOpenWork } from './reconcile.ts';
 import { closeFinishedScheduledRuns } from './runs.ts';
 import { startPartnerService } from '../partners/service.ts';
 import { expireStalePurgeRequests } from '../purge/requests.ts';
+import { pruneEvidence } from '../evidence/prune.ts';
 
 export const SCHEDULER_PREFIX = 'scan:';
 const LEADER_RETRY_MS = 30_000;
@@ -72,11 +73,20 @@ export async function startWorkerService(
   };
   await tryLead();
   const leaderTimer = setInterval(() => void tryLead(), LEADER_RETRY_MS);
+  // Evidence older than LETHE_EVIDENCE_RETAIN (≥ 3 years) goes once a day, whichever worker gets there.
+  let lastPrune = 0;
+  const pruneDaily = async () => {
+    if (Date.now() - lastPrune < 86_400_000) return;
+    lastPrune = Date.now();
+    const r = await pruneEvidence(ctx, config.evidenceRetain, 'lethe:worker');
+    if (r.records > 0) ctx.log.info({ records: r.records, seals: r.seals, cutoff: r.cutoff }, 'pruned evidence past its retention');
+  };
   const maintenanceTimer = setInterval(() => {
     reenqueueOpenWork(ctx, queues.enqueue, LOST_JOB_GRACE_MS)
       .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
       .then(() => closeFinishedScheduledRuns(ctx.db, new Date()))
       .then(() => expireStalePurgeRequests(ctx.db, ctx.clock.now()))
+      .then(() => pruneDaily())
       .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'));
   }, MAINTENANCE_MS);
   return {

@@ -4,8 +4,9 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags, parseInstant, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { withRuntime } from '../runtime.ts';
+import { withRuntime, operatorName } from '../runtime.ts';
 import { verifyEvidence } from '../../evidence/verify.ts';
+import { pruneEvidence } from '../../evidence/prune.ts';
 import { EXPORT_FORMATS, exportEvidence, type ExportFormat } from '../../evidence/export.ts';
 import { findEvidence } from '../../evidence/find.ts';
 import { verifyExportFile } from '../../evidence/offline.ts';
@@ -137,6 +138,31 @@ Example:
       else if (found.length === 0) io.out('no evidence records for this subject');
       else io.out(table(['seq', 'occurred_at', 'policy', 'trigger', 'action', 'table', 'record_ref'],
         found.map((r) => [r.seq, String(r.occurred_at), r.policy_id, r.trigger, r.action, r.table, `${String(r.record_ref).slice(0, 16)}…`])));
+      return 0;
+    });
+  },
+};
+
+export const evidencePruneCommand: Command = {
+  name: 'evidence prune',
+  summary: 'remove evidence older than LETHE_EVIDENCE_RETAIN (≥ 3 years); verify still passes',
+  help: `Usage: lethe evidence prune [--dry-run] [--json]
+
+Evidence records are themselves records of processing (PIPL art. 56): kept at least three years
+(LETHE_EVIDENCE_RETAIN, default P3Y, never less), then pruned. A prune removes the oldest whole
+sealed batches and appends an HMAC-chained anchor the remaining chain starts from, so
+\`evidence verify\` still checks everything that remains. Export the register first if your
+auditors keep it longer. \`lethe worker\` prunes once a day.
+
+Example:
+  npx lethe evidence prune --dry-run`,
+  async run(args, io) {
+    const { flags } = parseFlags('evidence prune', args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } });
+    const cfg = loadConfig({ database: true, secret: true });
+    return withRuntime(cfg, async (rt) => {
+      const r = await pruneEvidence(rt.ctx, cfg.evidenceRetain, `operator:${operatorName(cfg)}`, Boolean(flags['dry-run']));
+      if (flags.json) printJson(io, { dry_run: Boolean(flags['dry-run']), ...r });
+      else io.out(`${flags['dry-run'] ? 'Would prune' : 'Pruned'} ${r.records} evidence records in ${r.seals} sealed batches older than ${r.cutoff}`);
       return 0;
     });
   },

@@ -7,7 +7,7 @@ import { planCommand } from './plan.ts';
 import { sweepCommand } from './sweep.ts';
 import { workerCommand } from './worker.ts';
 import { holdAddCommand, holdListCommand, holdReleaseCommand } from './hold.ts';
-import { evidenceExportCommand, evidenceFindCommand, evidenceKeygenCommand, evidenceVerifyCommand } from './evidence.ts';
+import { evidenceExportCommand, evidenceFindCommand, evidenceKeygenCommand, evidenceVerifyCommand, evidencePruneCommand } from './evidence.ts';
 import { reportCommand } from './report.ts';
 import { demoCommand } from './demo.ts';
 import { serveCommand } from './serve.ts';
@@ -48,6 +48,7 @@ export const COMMANDS: Command[] = [
   evidenceVerifyCommand,
   evidenceExportCommand,
   evidenceFindCommand,
+  evidencePruneCommand,
   evidenceKeygenCommand,
   reportCommand,
   tokensCreateCommand,
