@@ -1,6 +1,6 @@
 // The catalogue as one standalone HTML page: inline style, no script, no external asset, every
 // value escaped; each policy starts on a new printed page when it does not fit the current one.
-import { DOC_LEGEND, DOC_TITLE, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, type Noted, type PolicyDoc } from './doc-model.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -81,6 +81,9 @@ export function renderHtml(docs: readonly PolicyDoc[]): string {
 <p>${prose(DOC_LEGEND[1]!)}</p>
 ${summary(docs)}
 ${docs.map(section).join('\n')}
+<section><h2>${escapeHtml(EVIDENCE_RETENTION.title)}</h2>
+${EVIDENCE_RETENTION.lines.map((l) => `<p>${prose(l)}</p>`).join('\n')}
+<p><strong>Basis</strong></p><ol><li>${escapeHtml(EVIDENCE_RETENTION.basis)}</li></ol></section>
 </body>
 </html>
 `;

@@ -169,3 +169,15 @@ export function describePolicy(p: Policy): PolicyDoc {
 export function describePolicies(policies: readonly Policy[]): PolicyDoc[] {
   return [...policies].sort((a, b) => a.id.localeCompare(b.id)).map(describePolicy);
 }
+
+/** lethe's own evidence is not a policy file (it is not business data) but the pack covers it. */
+export const EVIDENCE_RETENTION = {
+  title: "lethe's own destruction evidence",
+  lines: [
+    'Evidence records (`lethe.evidence`, its seals and prune anchors) are records of personal-information processing: kept at least three years, then pruned.',
+    'Kept for `LETHE_EVIDENCE_RETAIN` (default P3Y; lethe refuses less, and the database refuses to remove anything younger than three years whatever the application says).',
+    'Pruned by `lethe evidence prune` and daily by `lethe worker`: the oldest whole sealed batches go, and an HMAC-chained anchor keeps `lethe evidence verify` checking everything that remains. Export the register first where auditors keep it longer.',
+    'Evidence never holds the destroyed data: subjects and records appear only as keyed pseudonyms.',
+  ],
+  basis: '个人信息保护法 第五十六条：个人信息保护影响评估报告和处理情况记录应当至少保存三年 ✔',
+} as const;

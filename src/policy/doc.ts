@@ -2,7 +2,7 @@
 // enforces, on which table, from which clock, for how long, how, and on what legal basis.
 // Deterministic (no date, no absolute path) so a checked-in copy can be compared byte for byte.
 import type { Policy } from './types.ts';
-import { DOC_LEGEND, DOC_TITLE, describePolicies, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, describePolicies, type Noted, type PolicyDoc } from './doc-model.ts';
 import { renderHtml } from './doc-html.ts';
 
 export type DocFormat = 'md' | 'html';
@@ -67,6 +67,10 @@ function section(d: PolicyDoc): string[] {
   return out;
 }
 
+function evidenceSection(): string[] {
+  return [`## ${EVIDENCE_RETENTION.title}`, '', ...EVIDENCE_RETENTION.lines.flatMap((l) => [l, '']), '**Basis**', '', `1. ${EVIDENCE_RETENTION.basis}`, ''];
+}
+
 export function renderMarkdown(docs: readonly PolicyDoc[]): string {
   const lines = [
     `# ${DOC_TITLE}`,
@@ -80,6 +84,7 @@ export function renderMarkdown(docs: readonly PolicyDoc[]): string {
     ...docs.map(summaryRow),
     '',
     ...docs.flatMap(section),
+    ...evidenceSection(),
   ];
   return `${lines.join('\n').replace(/\n+$/, '')}\n`;
 }
