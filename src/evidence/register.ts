@@ -73,9 +73,11 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`);
   if (groups.length === 0) return [];
   const runIds = [...new Set(groups.map((g) => g.run_id))];
-  const runRows = await rows<{ id: string; kind: string; trigger: string; status: string; actor: string; started_at: string; finished_at: string | null }>(db, sql`
-    SELECT id::text AS id, kind, trigger, status, actor, ${PG_ISO(sql`started_at`)} AS started_at,
-      ${PG_ISO(sql`finished_at`)} AS finished_at FROM lethe.runs WHERE id = ANY(${arrayParam(runIds)}::uuid[])`);
+  // A manual purge's run names its second operator (four eyes) in lethe.purge_requests.
+  const runRows = await rows<{ id: string; kind: string; trigger: string; status: string; actor: string; started_at: string; finished_at: string | null; approved_by: string | null }>(db, sql`
+    SELECT r.id::text AS id, r.kind, r.trigger, r.status, r.actor, ${PG_ISO(sql`r.started_at`)} AS started_at,
+      ${PG_ISO(sql`r.finished_at`)} AS finished_at, p.approved_by
+    FROM lethe.runs r LEFT JOIN lethe.purge_requests p ON p.run_id = r.id WHERE r.id = ANY(${arrayParam(runIds)}::uuid[])`);
   const runs = new Map(runRows.map((r) => [r.id, r]));
   const versions = [...new Set(groups.map((g) => g.policy_version))];
   const texts = await rows<{ policy_id: string; version: string; source: string }>(db, sql`
@@ -88,7 +90,7 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
     out.set(runId, {
       run_id: runId, kind: r?.kind ?? null, trigger: r?.trigger ?? null, status: r?.status ?? null,
       started_at: r ? isoFromPg(r.started_at) : null, finished_at: r?.finished_at ? isoFromPg(r.finished_at) : null,
-      executed_by: r?.actor ?? null, approved_by: null, records: 0, child_rows: 0, policies: [],
+      executed_by: r?.actor ?? null, approved_by: r?.approved_by ?? null, records: 0, child_rows: 0, policies: [],
     });
   }
   // Child rows fold into their record line (same run, policy, version, trigger, the policy's action).

@@ -9,7 +9,7 @@ import { one, rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { addDuration, type Duration } from '../duration.ts';
-import { createRun } from '../pipeline/runs.ts';
+import { createRun, recordPolicyVersion } from '../pipeline/runs.ts';
 import { computePurgePlan, planHash, type PlannedPolicy, type PurgeTarget } from './plan.ts';
 
 export type PurgeStatus = 'pending' | 'approved' | 'executed' | 'expired';
@@ -48,6 +48,8 @@ export async function requestPurge(ctx: EngineContext, rules: Ruleset, req: NewP
   const id = `pr-${randomBytes(6).toString('hex')}`;
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
+    // Evidence names the policy version; its text must be on record before anything is destroyed.
+    for (const planned of plan.policies) await recordPolicyVersion(tx, rules.get(planned.id)!);
     await tx.execute(sql`INSERT INTO lethe.purge_requests (id, kind, policy_id, subject_ref, reason, requested_by, requested_at, expires_at, status, plan, plan_hash)
       VALUES (${id}, ${req.target.kind}, ${req.target.kind === 'policy' ? req.target.policyId : null},
         ${req.target.kind === 'subject' ? subjectRef(ctx.keys, req.target.subject) : null}, ${req.reason}, ${req.requestedBy},

@@ -16,6 +16,7 @@ import { purgeBatch } from '../../src/destroy/purge.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { UsageError } from '../../src/errors.ts';
 import { rows } from '../../src/db/sql.ts';
+import { buildRegister } from '../../src/evidence/register.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 const POLICIES = fileURLToPath(new URL('../fixtures/retention', import.meta.url));
@@ -71,6 +72,10 @@ describe('manual purge with four-eyes approval', () => {
       WHERE "table" = 'public.loan_applications'`);
     expect(ev).toHaveLength(lender.dueApps.length);
     for (const e of ev) expect(e).toEqual({ trigger: 'manual', actor: 'operator:alice', fields: { purge_request: v.id, requested_by: 'operator:alice', approved_by: 'operator:bob', reason: 'INC-7' } });
+    // The destruction register names both operators of the manual run.
+    const run = (await buildRegister(t.db, {})).find((r) => r.kind === 'manual')!;
+    expect(run).toMatchObject({ trigger: 'manual', executed_by: 'operator:alice', approved_by: 'operator:bob', records: lender.dueApps.length, child_rows: lender.dueDocs.length });
+    expect(run.policies[0]!.retain_owed).toContain('P30D');
     // The plan's keys left lethe's tables with the batches that carried them.
     expect(await count(t.db, 'lethe.purge_request_items')).toBe(0);
     expect(await count(t.db, 'lethe.batches', sql`keys IS NOT NULL`)).toBe(0);
