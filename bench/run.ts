@@ -1,7 +1,8 @@
-// npm run bench [-- --records N --due-fraction F --batch N --concurrency N --keep]
+// npm run bench [-- --records N --due-fraction F --batch N --concurrency N --keep --no-partners --only-partners --partner-requests N]
 // Seeds the reference lender, copies it, then destroys the due half twice in the same run:
 // raw PostgreSQL in one session (the yardstick), and lethe's full pipeline (`lethe sweep`, a
 // separate process whose peak RSS is sampled). Prints both rates, their ratio and the RSS.
+// Then the partner fan-out (bench/partners.ts): --no-partners skips it, --only-partners runs it alone.
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { openPostgres } from '../src/db/connect.ts';
 import { createLenderSchema } from '../src/lender/schema.ts';
 import { seedLoanApplications } from '../src/lender/seed.ts';
 import { rawDestroy } from './raw.ts';
+import { reportPartnerBench, runPartnerBench } from './partners.ts';
 
 const { values: flags } = parseArgs({ options: {
   records: { type: 'string', default: '1000000' },
@@ -18,6 +20,9 @@ const { values: flags } = parseArgs({ options: {
   batch: { type: 'string', default: '1000' },
   concurrency: { type: 'string', default: '2' },
   keep: { type: 'boolean', default: false },
+  'no-partners': { type: 'boolean', default: false },
+  'only-partners': { type: 'boolean', default: false },
+  'partner-requests': { type: 'string', default: '10000' },
 } });
 const RECORDS = Number(flags.records);
 const DUE_FRACTION = Number(flags['due-fraction']);
@@ -132,4 +137,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (!flags['only-partners']) await main();
+if (!flags['no-partners']) {
+  const partners = await runPartnerBench({ host: HOST, requests: Number(flags['partner-requests']), keep: flags.keep, log });
+  if (!reportPartnerBench(partners)) process.exitCode = 1;
+}

@@ -24,6 +24,7 @@ import type { ErasureView } from '../erasure/types.ts';
 import { one, rows } from '../db/sql.ts';
 import type { Logger } from '../log.ts';
 import type { EngineContext } from '../engine.ts';
+import { startDemoPartners, writeDemoPolicies, type DemoPartnerReport } from './partners.ts';
 
 export const DEMO_DIR = '.lethe';
 export const DEMO_CUSTOMERS = 2000;
@@ -40,6 +41,8 @@ export interface DemoReport {
   erasure: ErasureView | undefined;
   evidence: { records: number; ok: boolean };
   sample: Record<string, unknown> | undefined;
+  /** Purge requests to the demo's reference partner for the shared data destroyed. */
+  partners: DemoPartnerReport;
 }
 
 /** The secret from LETHE_SECRET, or one made for the demo and kept in .lethe/secret. */
@@ -81,7 +84,8 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     await createLenderSchema(db);
     const now = systemClock.now();
     const seeded = await seedLender(db, { customers, now, seed: 42 });
-    const policies = await loadPoliciesWithOverrides(cfg.policiesDir, cfg.policyOverrides);
+    // A demo-only copy of the pack whose rejected applications notify the demo partner.
+    const policies = await loadPoliciesWithOverrides(writeDemoPolicies(cfg.policiesDir, DEMO_DIR), cfg.policyOverrides);
     const { ruleset } = await buildRuleset(db, policies);
     const ctx: EngineContext = { db, keys: deriveKeys(secret), clock: systemClock, log };
     // Hold the customer with the most due rejected applications: the report shows them kept.
@@ -95,8 +99,17 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     // Embedded PGlite is one connection: one purge at a time.
     const demoConfig: Config = { ...cfg, concurrency: database.kind === 'pglite' ? 1 : cfg.concurrency,
       queuePrefix: `${cfg.queuePrefix}-demo-${randomBytes(3).toString('hex')}` };
-    const swept = await sweep(ctx, ruleset, demoConfig, registry, { actor: 'operator:demo' });
-    const erasure = await demoErasure(ctx, ruleset, cfg, held?.s);
+    const partners = await startDemoPartners(ctx, ruleset, demoConfig, registry, DEMO_DIR);
+    let swept: SweepResult;
+    let erasure: ErasureView | undefined;
+    let delivered: DemoPartnerReport;
+    try {
+      swept = await sweep(ctx, ruleset, demoConfig, registry, { actor: 'operator:demo' });
+      erasure = await demoErasure(ctx, ruleset, cfg, held?.s);
+      delivered = await partners.settle();
+    } finally {
+      await partners.close();
+    }
     const after = await tableCounts(db, tables);
     const verified = await verifyEvidence(db, ctx.keys);
     const [sample] = await rows<Record<string, unknown>>(db, sql`SELECT seq, policy_id, trigger, action, "table", record_ref, subject_ref, fields, actor, occurred_at, hash
@@ -104,7 +117,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     return {
       database: label, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
       kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
-      erasure, evidence: { records: verified.records, ok: verified.ok }, sample,
+      erasure, evidence: { records: verified.records, ok: verified.ok }, sample, partners: delivered,
     };
   } finally {
     await database.close();

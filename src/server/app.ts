@@ -11,8 +11,10 @@ import { registerErasureRoutes } from './routes/erasure.ts';
 import { registerConsentRoutes } from './routes/consent.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerPartnerRoutes } from './routes/partners.ts';
-import type { PartnerRegistry } from '../partners/registry.ts';
+import type { PartnerRegistry, SecretLookup } from '../partners/registry.ts';
 import { registerPurgeRoutes } from './routes/purge.ts';
+import { registerOverviewRoutes } from './routes/overview.ts';
+import { registerOpenApiRoutes } from './routes/openapi.ts';
 
 export interface ServerDeps extends ServiceDeps {
   readonly startedAt: Date;
@@ -20,6 +22,8 @@ export interface ServerDeps extends ServiceDeps {
   readonly pingRedis?: () => Promise<void>;
   /** The partner registry; default: loaded from config.partnersFile. */
   readonly partners?: PartnerRegistry;
+  /** Where the partners' shared secrets come from; default: the variables the registry names. */
+  readonly partnerSecrets?: SecretLookup;
 }
 
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -70,6 +74,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerMetricsRoutes(app, deps, env);
   registerPartnerRoutes(app, deps);
   registerPurgeRoutes(app, deps, env);
+  registerOverviewRoutes(app, deps, env);
+  registerOpenApiRoutes(app, env);
   assertAllRegistered(app);
   return app;
 }

@@ -6,7 +6,7 @@ import type { Executor } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import { verifyToken, type Principal, type Role } from '../tokens/tokens.ts';
 import { HttpError } from './errors.ts';
-import { splitRoute, type SecuredRoute } from './roles.ts';
+import { QUERY_TOKEN_ROUTES, splitRoute, type SecuredRoute } from './roles.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,9 +24,13 @@ export function authenticate(db: Executor, log: Logger, route: SecuredRoute, rol
     log.warn({ method, route: url, status, reason, ...(tokenId ? { token_id: tokenId } : {}) }, 'request denied');
     throw new HttpError(status, status === 401 ? 'unauthenticated' : 'forbidden', message, status === 401 ? CHALLENGE : {});
   };
+  const queryToken = QUERY_TOKEN_ROUTES.includes(route);
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const header = request.headers.authorization;
-    if (!header) return deny(401, 'no token', 'this endpoint needs an API token: send "Authorization: Bearer <token>" (create one with `lethe tokens create`)');
+    const header = request.headers.authorization ?? (queryToken ? fromQuery(request) : undefined);
+    if (!header) {
+      const how = queryToken ? '"Authorization: Bearer <token>" or ?token=<token>' : '"Authorization: Bearer <token>"';
+      return deny(401, 'no token', `this endpoint needs an API token: send ${how} (create one with \`lethe tokens create\`)`);
+    }
     const token = BEARER.exec(header)?.[1];
     if (!token) return deny(401, 'malformed header', 'the Authorization header must be "Bearer <token>"');
     const principal = await verifyToken(db, token);
@@ -36,6 +40,13 @@ export function authenticate(db: Executor, log: Logger, route: SecuredRoute, rol
     }
     request.principal = principal;
   };
+}
+
+/** `?token=…` as a bearer header, for the routes in QUERY_TOKEN_ROUTES; a repeated one is refused. */
+function fromQuery(request: FastifyRequest): string | undefined {
+  const token = (request.query as Record<string, unknown> | undefined)?.token;
+  if (token === undefined) return undefined;
+  return typeof token === 'string' ? `Bearer ${token}` : 'malformed';
 }
 
 /** The actor recorded for a mutation made through the API. */

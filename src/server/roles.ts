@@ -19,6 +19,8 @@ export const ROUTE_ROLES = {
   'POST /purge-requests/:id/approve': ['approver'],
   'GET /purge-requests': EVERYONE,
   'GET /purge-requests/:id': EVERYONE,
+  'GET /': EVERYONE,
+  'GET /openapi.json': EVERYONE,
 } as const satisfies Record<RouteKey, readonly Role[]>;
 
 export type SecuredRoute = keyof typeof ROUTE_ROLES;
@@ -28,6 +30,12 @@ export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz'
   // Partners hold no token: each receipt is HMAC-signed with the partner's shared secret and
   // checked by the route itself (src/server/routes/partners.ts).
   'POST /partners/:id/confirmations'];
+
+/**
+ * Routes that also accept the token as `?token=` (a browser cannot easily send a bearer header).
+ * Read-only pages only: a token in a URL can end up in browser history.
+ */
+export const QUERY_TOKEN_ROUTES: readonly SecuredRoute[] = ['GET /'];
 
 export function rolesFor(route: SecuredRoute): readonly Role[] {
   return ROUTE_ROLES[route];

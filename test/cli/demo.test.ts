@@ -1,6 +1,6 @@
 // `lethe demo` as a newcomer runs it: embedded database, real Redis, the shipped policies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createQueuePrefix, REDIS_URL } from '../helpers.ts';
@@ -27,6 +27,7 @@ describe('lethe demo', () => {
       secretSource: string; evidence: { ok: boolean; records: number };
       sweep: { policies: { id: string; destroyed: number; held: number; anonymised: number; due: number }[] };
       plan: { id: string; due: number }[]; kept: { table: string; before: number; after: number }[]; sample: Record<string, unknown>;
+      partners: { partner: string; requests: number; confirmed: number; failed: number; unsettled: number };
     };
     expect(report.secretSource).toBe('generated');
     expect(existsSync(join(dir, '.lethe', 'secret'))).toBe(true);
@@ -39,6 +40,13 @@ describe('lethe demo', () => {
     expect(apps.after).toBeLessThan(apps.before);
     expect(apps.after).toBeGreaterThan(0);
     expect(report.sample).toMatchObject({ record_ref: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The rejected applications' destruction reached the reference partner and came back confirmed.
+    expect(report.partners.partner).toBe('huidai-facilitator');
+    expect(report.partners.requests).toBeGreaterThan(0);
+    expect(report.partners).toMatchObject({ confirmed: report.partners.requests, failed: 0, unsettled: 0 });
+    // The shipped pack is untouched: the demo notifies through its own copy.
+    expect(readFileSync(join(ROOT, 'policies', 'rejected-loan-applications.yaml'), 'utf8')).not.toMatch(/^partners:/m);
+    expect(readFileSync(join(dir, '.lethe', 'policies', 'rejected-loan-applications.yaml'), 'utf8')).toMatch(/^partners: notify$/m);
   });
 
   it('rejects a bad --customers with exit 2', async () => {

@@ -18,7 +18,10 @@ Seeds a synthetic consumer lender (--customers, default ${DEMO_CUSTOMERS}, their
 documents, device events…) into an embedded PGlite database under ./.lethe/ (or into
 DATABASE_URL if set), places a legal hold, shows the plan, runs one sweep through the real
 BullMQ pipeline (Redis at REDIS_URL) with the policies in ./policies, verifies the evidence
-chain and prints what was destroyed, held and kept. Each run starts from a fresh database.`,
+chain and prints what was destroyed, held and kept. Each run starts from a fresh database.
+The rejected applications' destruction also notifies a partner: a reference partner on
+127.0.0.1 (registry in ./.lethe/partners.yaml, the policies copied to ./.lethe/policies with
+\`partners: notify\` added) receives signed purge requests and confirms them.`,
   async run(args, io) {
     const { flags } = parseFlags('demo', args, { json: { type: 'boolean' }, customers: { type: 'string' } });
     const customers = parseCustomers(optionalString(flags, 'customers'));
@@ -28,7 +31,7 @@ chain and prints what was destroyed, held and kept. Each run starts from a fresh
     const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), customers);
     if (flags.json) printJson(io, report);
     else printReport(io, report);
-    return report.evidence.ok && report.sweep.policies.every((p) => p.failed === 0) ? 0 : 1;
+    return report.evidence.ok && report.sweep.policies.every((p) => p.failed === 0) && report.partners.unsettled === 0 && report.partners.failed === 0 ? 0 : 1;
   },
 };
 
@@ -52,6 +55,15 @@ function erasureLines(r: DemoReport): string[] {
       e.policies.map((p) => [p.policy, p.destroyed, p.anonymised, p.deferred, p.until ? p.until.slice(0, 10) : p.deferred > 0 ? 'floor not started' : '', p.held])),
     'Reply to the customer:',
     e.reply ?? '',
+    '',
+  ];
+}
+
+function partnerLines(r: DemoReport): string[] {
+  const p = r.partners;
+  return [
+    `Partner ${p.partner} (a reference partner on ${new URL(p.endpoint).host}) had received some of the destroyed applications:`,
+    `partner requests sent ${p.requests}, confirmed ${p.confirmed}, failed ${p.failed}${p.unsettled > 0 ? `, still unsettled ${p.unsettled}` : ''} (signed, each confirmed by a signed receipt; see \`lethe partners status\`).`,
     '',
   ];
 }
@@ -80,6 +92,7 @@ function printReport(io: Io, r: DemoReport): void {
     `Destroyed ${destroyed} records and ${children} child rows, anonymised ${anonymised}, kept ${held} under a legal hold.`,
     '',
     ...erasureLines(r),
+    ...partnerLines(r),
     `Evidence: ${r.evidence.records} records, chain ${r.evidence.ok ? 'verified intact' : 'BROKEN'}. One of them (no personal data, refs are keyed pseudonyms):`,
     JSON.stringify(r.sample, null, 2),
     '',

@@ -25,7 +25,7 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: ServerDeps): v
     const { id } = request.params as { id: string };
     const result = await confirmRequest(deps.ctx, registry, id, {
       timestamp: header(request, HEADER_TIMESTAMP), signature: header(request, HEADER_SIGNATURE), body: (request as WithRaw)[RAW] ?? '',
-    });
+    }, deps.partnerSecrets);
     if (!result.ok) return reply.code(result.status).send(errorBody({ code: result.code, message: result.message }));
     return reply.code(200).send({ request_id: result.requestId, status: 'confirmed' });
   });

@@ -1,0 +1,87 @@
+// The OpenAPI 3.1 document of `lethe serve`, built from the role table: every route in
+// ROUTE_ROLES and PUBLIC_ROUTES, with its roles as `x-roles`. Request bodies are written here by
+// hand beside the zod schemas in the route files; `Record<SecuredRoute, …>` makes the compiler
+// refuse a secured route without an entry, and test/server/openapi.test.ts checks the rest.
+import { PUBLIC_ROUTES, ROUTE_ROLES, splitRoute, type RouteKey, type SecuredRoute } from './roles.ts';
+
+type Schema = Record<string, unknown>;
+interface Doc { summary: string; body?: Schema; query?: { name: string; description: string }[] }
+
+const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+const object = (properties: Record<string, Schema>, required: string[], extra: Schema = {}): Schema =>
+  ({ type: 'object', additionalProperties: false, properties, required, ...extra });
+
+const SECURED_DOCS: Record<SecuredRoute, Doc> = {
+  'POST /events/consent-withdrawn': {
+    summary: 'Schedules the subject\'s consent scan after a withdrawal',
+    body: object({ subject: str('the data subject id', { maxLength: 128 }), purpose: str('the consent purpose'), withdrawn_at: str('ISO 8601 instant', { format: 'date-time' }) }, ['subject', 'purpose']),
+  },
+  'POST /erasure-requests': {
+    summary: 'Records an erasure request and schedules its scan',
+    body: object({ subject: str('the data subject id', { maxLength: 128 }), ticket: str('the ticket it came in by') }, ['subject', 'ticket']),
+  },
+  'GET /erasure-requests': { summary: 'Lists erasure requests' },
+  'GET /erasure-requests/:id': { summary: 'One erasure request and its outcome' },
+  'GET /metrics': { summary: 'Prometheus text, computed from PostgreSQL at each scrape' },
+  'POST /purge-requests': {
+    summary: 'Requests a manual purge (four eyes: another token approves it)',
+    body: object({ policy: str('a policy id'), subject: str('a data subject id', { maxLength: 128 }), reason: str('why', { maxLength: 500 }) }, ['reason'],
+      { oneOf: [{ required: ['policy'] }, { required: ['subject'] }] }),
+  },
+  'POST /purge-requests/:id/approve': {
+    summary: 'Approves a purge request by a principal other than its requester, and queues it',
+    body: object({ plan_hash: str('the plan hash the approver saw', { pattern: '^[0-9a-f]{64}$' }) }, []),
+  },
+  'GET /purge-requests': { summary: 'Lists purge requests' },
+  'GET /purge-requests/:id': { summary: 'One purge request, its plan and outcome' },
+  'GET /': {
+    summary: 'The retention overview page (HTML)',
+    query: [{ name: 'token', description: 'the API token, for browsers (this route only); prefer the Authorization header' }],
+  },
+  'GET /openapi.json': { summary: 'This document' },
+};
+
+const PUBLIC_DOCS: Record<string, Doc> = {
+  'GET /healthz': { summary: 'Liveness' },
+  'GET /readyz': { summary: 'Readiness: PostgreSQL, Redis, schema version' },
+  'POST /partners/:id/confirmations': {
+    summary: 'A partner\'s signed receipt (HMAC with the partner\'s shared secret, not a token)',
+    body: { type: 'object', description: 'the receipt, as signed' },
+  },
+};
+
+const ERROR = { $ref: '#/components/schemas/Error' };
+const errors = (codes: string[]) => Object.fromEntries(codes.map((c) => [c, { description: 'error', content: { 'application/json': { schema: ERROR } } }]));
+
+function operation(key: RouteKey, doc: Doc, roles: readonly string[] | undefined): Schema {
+  const { method, url } = splitRoute(key);
+  const params = [...url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const query = (doc.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: { type: 'string' } }));
+  return {
+    summary: doc.summary,
+    ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
+    ...(doc.body ? { requestBody: { required: method === 'POST' && key !== 'POST /purge-requests/:id/approve', content: { 'application/json': { schema: doc.body } } } } : {}),
+    responses: { 200: { description: 'ok' }, ...errors(roles ? ['400', '401', '403', '404'] : ['400', '404']) },
+    ...(roles ? { security: [{ bearer: [] }], 'x-roles': [...roles] } : { security: [] }),
+  };
+}
+
+export function openApiDocument(version: string): Schema {
+  const paths: Record<string, Record<string, Schema>> = {};
+  const add = (key: RouteKey, doc: Doc, roles: readonly string[] | undefined) => {
+    const { method, url } = splitRoute(key);
+    const path = url.replace(/:(\w+)/g, '{$1}');
+    (paths[path] ??= {})[method.toLowerCase()] = operation(key, doc, roles);
+  };
+  for (const key of Object.keys(ROUTE_ROLES) as SecuredRoute[]) add(key, SECURED_DOCS[key], ROUTE_ROLES[key]);
+  for (const key of PUBLIC_ROUTES) add(key, PUBLIC_DOCS[key] ?? { summary: '' }, undefined);
+  return {
+    openapi: '3.1.0',
+    info: { title: 'lethe serve', version },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from `lethe tokens create`' } },
+      schemas: { Error: object({ error: object({ code: { type: 'string' }, message: { type: 'string' } }, ['code', 'message']) }, ['error']) },
+    },
+  };
+}
