@@ -23,6 +23,17 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
   'GET /erasure-requests': { summary: 'Lists erasure requests' },
   'GET /erasure-requests/:id': { summary: 'One erasure request and its outcome' },
   'GET /metrics': { summary: 'Prometheus text, computed from PostgreSQL at each scrape' },
+  'GET /holds': { summary: 'Active legal holds (subjects as pseudonymous refs)' },
+  'POST /holds': {
+    summary: 'Places a legal hold: once this returns, no purge destroys the subject\'s records',
+    body: object({ subject: str('a data subject id', { maxLength: 128 }), reason: str('why', { maxLength: 500 }), policy: str('only this policy') }, ['subject', 'reason']),
+  },
+  'POST /holds/:id/release': {
+    summary: 'Releases a legal hold',
+    body: object({ reason: str('why', { maxLength: 500 }) }, ['reason']),
+  },
+  'GET /plan': { summary: 'Dry run: per policy due, held, deferred, restricted (query: policy, subject, as_of)' },
+  'GET /evidence/export': { summary: 'The destruction register as json or csv (query: from, to, format)' },
   'POST /purge-requests': {
     summary: 'Requests a manual purge (four eyes: another token approves it)',
     body: object({ policy: str('a policy id'), subject: str('a data subject id', { maxLength: 128 }), reason: str('why', { maxLength: 500 }) }, ['reason'],
