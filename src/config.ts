@@ -58,6 +58,10 @@ const intIn = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`);
 
+/** An ISO 8601 duration variable; `example` shows in the error and is the default if given. */
+const isoDuration = (example: string) => z.string()
+  .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: `is not an ISO 8601 duration (e.g. ${example})` }), z.NEVER));
+
 const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -73,19 +77,15 @@ const envSchema = z.object({
   LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
   LETHE_ERASURE_DUE_DAYS: intIn(1, 60).default(15),
-  LETHE_EVIDENCE_RETAIN: z.string()
-    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. P3Y)' }), z.NEVER))
+  LETHE_EVIDENCE_RETAIN: isoDuration('P3Y')
     .refine((d) => d.years * 365 + d.months * 30 + d.weeks * 7 + d.days >= 3 * 365, 'must be at least P3Y (PIPL art. 56 keeps processing records at least 3 years)')
     .default(parseDuration('P3Y') as never),
-  LETHE_PURGE_APPROVAL_TTL: z.string()
-    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT24H)' }), z.NEVER))
+  LETHE_PURGE_APPROVAL_TTL: isoDuration('PT24H')
     .default(parseDuration('PT24H') as never),
-  LETHE_SCAN_EVERY: z.string()
-    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT15M)' }), z.NEVER))
+  LETHE_SCAN_EVERY: isoDuration('PT15M')
     .default(parseDuration('PT15M') as never),
   LETHE_PARTNERS: z.string().min(1, 'must not be empty').default('./partners.yaml'),
-  LETHE_PARTNER_SWEEP_EVERY: z.string()
-    .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: 'is not an ISO 8601 duration (e.g. PT30S)' }), z.NEVER))
+  LETHE_PARTNER_SWEEP_EVERY: isoDuration('PT30S')
     .default(parseDuration('PT30S') as never),
   // The message never echoes the value: it is a private key.
   LETHE_EXPORT_SIGNING_KEY: z.string()

@@ -11,6 +11,11 @@ export async function one<T extends Record<string, unknown>>(db: Executor, query
   return (await rows<T>(db, query))[0];
 }
 
+/** A timestamptz rendered as UTC ISO 8601 to the second (`2026-11-20T08:00:00Z`), as the API shows it. */
+export function utcIso(expr: SQL): SQL {
+  return sql`to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}
+
 /** A quoted, optionally schema-qualified identifier: `"schema"."table"`. */
 export function qualified(schema: string, name: string): SQL {
   return sql`${sql.identifier(schema)}.${sql.identifier(name)}`;

@@ -3,7 +3,7 @@
 // destroy). Resumable: a crash leaves open scans and batches that the next attempt finishes.
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
-import { one, rows } from '../db/sql.ts';
+import { one, rows, utcIso } from '../db/sql.ts';
 import { scanPage } from '../destroy/scan.ts';
 import { purgeAndCheck } from '../destroy/post-check.ts';
 import { finishRun } from '../pipeline/runs.ts';
@@ -13,7 +13,7 @@ import type { ErasurePolicyOutcome, ErasureStatus } from './types.ts';
 
 export async function executeErasure(ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number): Promise<ErasureStatus> {
   const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string }>(ctx.db, sql`SELECT run_id::text, status, ticket,
-    to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
+    ${utcIso(sql`received_at`)} AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
   if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
   await setStatus(ctx.db, requestId, 'in_progress');
@@ -42,7 +42,7 @@ async function outcomes(ctx: EngineContext, rules: Ruleset, requestId: string, r
       sum(anonymised)::text AS anonymised, sum(held)::text AS held
     FROM lethe.batches WHERE run_id = ${runId} GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
   const kept = new Map((await rows<Record<string, string | null>>(ctx.db, sql`SELECT policy_id, count(*)::text AS n,
-      to_char(max(until) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS until, bool_or(until = 'infinity')::text AS open_ended
+      ${utcIso(sql`max(until)`)} AS until, bool_or(until = 'infinity')::text AS open_ended
     FROM lethe.restrictions WHERE request_id = ${requestId} AND closed_at IS NULL GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
   return rules.policies.map((p) => {
     const d = done.get(p.id);

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
-import { one, rows } from '../db/sql.ts';
+import { one, rows, utcIso } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
@@ -71,9 +71,9 @@ export async function submitErasureRequest(deps: ServiceDeps, req: NewErasure): 
 }
 
 const VIEW_COLUMNS = sql`id, ticket, subject_ref, status, outcome,
-  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS received_at,
-  to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS due_at,
-  to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS completed_at`;
+  ${utcIso(sql`received_at`)} AS received_at,
+  ${utcIso(sql`due_at`)} AS due_at,
+  ${utcIso(sql`completed_at`)} AS completed_at`;
 
 export async function getErasureRequest(db: Executor, id: string, now: Date = new Date()): Promise<ErasureView | undefined> {
   const r = await one<Record<string, unknown>>(db, sql`SELECT ${VIEW_COLUMNS} FROM lethe.erasure_requests WHERE id = ${id}`);

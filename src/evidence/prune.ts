@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
-import { LOCKS, one } from '../db/sql.ts';
+import { LOCKS, one, rows } from '../db/sql.ts';
 import { hmacHex } from '../crypto/keys.ts';
 import { approximateDays, subtractDuration, type Duration } from '../duration.ts';
 import { ConfigError } from '../errors.ts';
@@ -38,7 +38,6 @@ export async function latestAnchor(db: Executor): Promise<AnchorRow | undefined>
 
 /** Checks the anchors' own chain; returns the hash the seal chain must start from. */
 export async function checkAnchors(db: Executor, key: Buffer): Promise<{ start: string; problem: string | null }> {
-  const { rows } = await import('../db/sql.ts');
   let prev = GENESIS;
   let start = GENESIS;
   for (const a of await rows<AnchorRow & Record<string, unknown>>(db, sql`SELECT ${ANCHOR_COLUMNS} FROM lethe.evidence_anchors ORDER BY seq`)) {

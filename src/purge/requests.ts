@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
-import { one, rows } from '../db/sql.ts';
+import { one, rows, utcIso } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { addDuration, type Duration } from '../duration.ts';
@@ -128,9 +128,9 @@ export async function expireStalePurgeRequests(db: Executor, now: Date): Promise
 
 const VIEW = sql`p.id, p.kind, p.policy_id AS policy, p.subject_ref, p.reason, p.requested_by, p.status, p.approved_by, p.plan, p.plan_hash,
   p.expires_at <= now() AS expired_now, p.run_id::text AS run_id,
-  to_char(p.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS requested_at,
-  to_char(p.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at,
-  to_char(p.approved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS approved_at,
+  ${utcIso(sql`p.requested_at`)} AS requested_at,
+  ${utcIso(sql`p.expires_at`)} AS expires_at,
+  ${utcIso(sql`p.approved_at`)} AS approved_at,
   (SELECT json_build_object('destroyed', coalesce(sum(b.destroyed), 0), 'anonymised', coalesce(sum(b.anonymised), 0),
      'held', coalesce(sum(b.held), 0), 'skipped', coalesce(sum(b.skipped), 0),
      'failed', coalesce(sum(CASE WHEN b.status = 'failed' THEN b.size ELSE 0 END), 0),
