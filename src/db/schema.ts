@@ -274,3 +274,58 @@ export const evidenceAnchors = lethe.table('evidence_anchors', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 });
+
+/**
+ * Paper and media destruction (`action: manual`): a task per policy and method, worked by people
+ * through opened → approved → handed_over → confirmed (JR/T 0171-2020: registered, approved,
+ * handed over, supervised). Each step's actor and time is kept here and in the evidence.
+ */
+export const destructionTasks = lethe.table('destruction_tasks', {
+  id: text('id').primaryKey(),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  /** shred | degauss | overwrite-3 | crush | incinerate */
+  method: text('method').notNull(),
+  /** opened → approved → handed_over → confirmed */
+  status: text('status').notNull(),
+  /** The run every step's evidence is written under (kind `task`). */
+  runId: uuid('run_id').notNull().references(() => runs.id),
+  openedBy: text('opened_by').notNull(),
+  openedAt: ts('opened_at').notNull(),
+  dueBy: ts('due_by').notNull(),
+  approvedBy: text('approved_by'),
+  approvedAt: ts('approved_at'),
+  handedOverBy: text('handed_over_by'),
+  handedOverAt: ts('handed_over_at'),
+  executor: text('executor'),
+  handoverNote: text('handover_note'),
+  confirmedBy: text('confirmed_by'),
+  confirmedAt: ts('confirmed_at'),
+  witness: text('witness'),
+  certificate: text('certificate'),
+}, (t) => [
+  index('destruction_tasks_status_idx').on(t.status, t.dueBy),
+  index('destruction_tasks_policy_idx').on(t.policyId, t.method, t.status),
+]);
+
+/**
+ * One register row (box, tape, disk) in a task. `record_key` is the register's key, kept only
+ * while the line is open (lethe's schema, never Redis or evidence): the operator needs it to
+ * find the box. A row is in at most one open line at a time.
+ */
+export const destructionTaskLines = lethe.table('destruction_task_lines', {
+  taskId: text('task_id').notNull().references(() => destructionTasks.id),
+  policyId: text('policy_id').notNull(),
+  recordKey: text('record_key'),
+  recordRef: text('record_ref').notNull(),
+  subjectRef: text('subject_ref'),
+  location: text('location'),
+  mediaClass: text('media_class').notNull(),
+  /** open → destroyed | held (a hold came before confirmation) | gone (no longer in the register or no longer due) */
+  state: text('state').notNull(),
+  addedAt: ts('added_at').notNull(),
+  closedAt: ts('closed_at'),
+}, (t) => [
+  index('destruction_task_lines_task_idx').on(t.taskId, t.state),
+  uniqueIndex('destruction_task_lines_open_idx').on(t.policyId, t.recordKey).where(sql`state = 'open'`),
+]);
