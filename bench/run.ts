@@ -1,138 +1,148 @@
-// npm run bench [-- --records N --due-fraction F --batch N --concurrency N --keep --no-partners --only-partners --partner-requests N]
-// Seeds the reference lender, copies it, then destroys the due half twice in the same run:
-// raw PostgreSQL in one session (the yardstick), and lethe's full pipeline (`lethe sweep`, a
-// separate process whose peak RSS is sampled). Prints both rates, their ratio and the RSS.
-// Then the partner fan-out (bench/partners.ts): --no-partners skips it, --only-partners runs it alone.
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// npm run bench [-- --sizes 1000000,10000000 --due N --batch N --concurrency N --keep
+//                  --no-anonymise --no-scale-out --no-partners --only-partners --partner-requests N]
+// At each size: seeds the reference lender (`--due` of the applications due, the same number at
+// every size), times `plan`, copies the database, and destroys the due work twice in the same
+// run — raw PostgreSQL in one session (the yardstick) and lethe's full pipeline (`lethe sweep`,
+// a process of its own whose peak RSS is sampled) — for delete, then for anonymise. At the
+// first size, 1 vs 2 `lethe worker` processes on copies. Then the partner fan-out.
+// Figures go to stdout and bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { migrateServer } from '../src/db/migrate.ts';
-import { openPostgres } from '../src/db/connect.ts';
-import { createLenderSchema } from '../src/lender/schema.ts';
-import { seedLoanApplications } from '../src/lender/seed.ts';
-import { rawDestroy } from './raw.ts';
+import { DUE_ANONYMISE_SQL, DUE_DELETE_SQL, HOST, copyDb, dropDb, log, scalar, seedBenchDb, url } from './db.ts';
+import { rawAnonymise, rawDestroy, type RawResult } from './raw.ts';
+import { runLethe, SECRET, type LetheEnv } from './process.ts';
+import { timePlan, type PlanTime } from './plan-time.ts';
+import { runFleet, type FleetRun } from './scale-out.ts';
 import { reportPartnerBench, runPartnerBench } from './partners.ts';
 
 const { values: flags } = parseArgs({ options: {
-  records: { type: 'string', default: '1000000' },
-  'due-fraction': { type: 'string', default: '0.5' },
+  sizes: { type: 'string', default: '1000000,10000000' },
+  due: { type: 'string', default: '500000' },
   batch: { type: 'string', default: '1000' },
   concurrency: { type: 'string', default: '2' },
   keep: { type: 'boolean', default: false },
+  'no-anonymise': { type: 'boolean', default: false },
+  'no-scale-out': { type: 'boolean', default: false },
   'no-partners': { type: 'boolean', default: false },
   'only-partners': { type: 'boolean', default: false },
   'partner-requests': { type: 'string', default: '10000' },
 } });
-const RECORDS = Number(flags.records);
-const DUE_FRACTION = Number(flags['due-fraction']);
-const HOST = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
-const DB = 'lethe_bench';
-const RAW_DB = 'lethe_bench_raw';
-const url = (db: string) => `${HOST}/${db}`;
+const SIZES = flags.sizes.split(',').map(Number);
+const DUE = Number(flags.due);
+const DELETE_POLICIES = 'bench/policies';
+const ANONYMISE_POLICIES = 'bench/policies-anonymise';
 
-async function admin(sqlText: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url('postgres') });
-  await c.connect();
-  try { await c.query(sqlText); } finally { await c.end(); }
+interface Comparison {
+  due: number;
+  raw: RawResult & { rate: number };
+  pipeline: { records: number; left: number; evidence: number; seconds: number; rate: number; peakRssMb: number };
+  ratio: number;
 }
 
-async function scalar(db: string, q: string): Promise<number> {
-  const c = new pg.Client({ connectionString: url(db) });
-  await c.connect();
-  try { return Number((await c.query(q)).rows[0].n); } finally { await c.end(); }
+interface SizeResult {
+  records: number;
+  seedSeconds: number;
+  plan: PlanTime;
+  delete: Comparison;
+  anonymise?: Comparison;
 }
 
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
+const problems: string[] = [];
+
+function envFor(db: string, policies: string): LetheEnv {
+  return { db, policies, batch: flags.batch, concurrency: flags.concurrency, prefix: `lethe-bench-${process.pid}` };
 }
 
-/** Runs `lethe sweep` as a worker process would run, sampling its peak RSS (VmHWM). */
-function sweepProcess(): Promise<{ seconds: number; peakRssMb: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    // Launched as an operator launches it: the executable, so its shebang's node flags apply.
-    const child = spawn('bin/lethe.js', ['sweep', '--json'], {
-      env: { ...process.env, DATABASE_URL: url(DB), LETHE_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
-        LETHE_POLICIES: 'bench/policies', LETHE_BATCH_SIZE: flags.batch, LETHE_CONCURRENCY: flags.concurrency,
-        LETHE_QUEUE_PREFIX: `lethe-bench-${process.pid}`, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    let peakKb = 0;
-    child.stdout.on('data', (d) => (output += d));
-    const sample = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch { /* exited */ }
-    }, 50);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(sample);
-      if (code !== 0) reject(new Error(`lethe sweep exited ${code}`));
-      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: peakKb / 1024, output });
-    });
-  });
+/** Raw on the copy, then the pipeline on the original: same rows, same due set. */
+async function compare(db: string, rawDb: string, kind: 'delete' | 'anonymise', now: Date): Promise<Comparison> {
+  const [dueSql, policies, table] = kind === 'delete'
+    ? [DUE_DELETE_SQL, DELETE_POLICIES, 'public.loan_applications'] : [DUE_ANONYMISE_SQL, ANONYMISE_POLICIES, 'public.customers'];
+  const due = await scalar(db, dueSql);
+  log(`${kind}: raw PostgreSQL on ${due} due records…`);
+  const raw = kind === 'delete'
+    ? await rawDestroy(url(rawDb), new Date(now.getTime() - 30 * 86_400_000), Number(flags.batch))
+    : await rawAnonymise(url(rawDb), new Date(now.getTime() - 365 * 86_400_000), Number(flags.batch), SECRET);
+  log(`${kind}: lethe pipeline (lethe sweep, ${flags.concurrency} purge workers, batch ${flags.batch})…`);
+  const run = await runLethe(['sweep', '--json'], envFor(db, policies));
+  const json = JSON.parse(run.output) as { policies: { destroyed: number; anonymised: number }[] };
+  const records = json.policies.reduce((a, p) => a + p.destroyed + p.anonymised, 0);
+  const left = await scalar(db, dueSql);
+  const evidence = await scalar(db, `SELECT count(*) AS n FROM lethe.evidence WHERE "table" = '${table}'`);
+  if (left !== 0 || evidence !== records) problems.push(`${kind}: ${left} due left, evidence ${evidence} ≠ ${records} records`);
+  if (raw.records !== due) problems.push(`${kind}: raw run did ${raw.records} of ${due}`);
+  const rate = records / run.seconds;
+  const rawRate = raw.records / raw.seconds;
+  return { due, raw: { ...raw, rate: rawRate }, pipeline: { records, left, evidence, seconds: run.seconds, rate, peakRssMb: run.peakRssMb }, ratio: rate / rawRate };
+}
+
+async function benchSize(records: number, scaleOut: boolean): Promise<{ size: SizeResult; fleet?: FleetRun[] }> {
+  const now = new Date();
+  const db = `lethe_bench_${records}`;
+  const rawDb = `${db}_raw`;
+  log(`seeding ${records} loan applications (${DUE} due) into ${db}…`);
+  const seedSeconds = await seedBenchDb(db, records, DUE, now);
+  log(`seeded in ${seedSeconds.toFixed(1)} s; timing plan…`);
+  const plan = await timePlan(db, DELETE_POLICIES);
+  log(`plan: ${plan.due} due in ${plan.seconds.toFixed(3)} s; copying…`);
+  await copyDb(db, rawDb);
+  let fleet: FleetRun[] | undefined;
+  if (scaleOut) {
+    await copyDb(db, `${db}_w1`);
+    await copyDb(db, `${db}_w2`);
+  }
+  const del = await compare(db, rawDb, 'delete', now);
+  const anonymise = flags['no-anonymise'] ? undefined : await compare(db, rawDb, 'anonymise', now);
+  if (scaleOut) {
+    fleet = [];
+    for (const n of [1, 2]) {
+      log(`scale-out: ${n} lethe worker process(es)…`);
+      fleet.push(await runFleet(n, envFor(`${db}_w${n}`, DELETE_POLICIES)));
+    }
+  }
+  if (!flags.keep) for (const d of [db, rawDb, `${db}_w1`, `${db}_w2`]) await dropDb(d);
+  return { size: { records, seedSeconds, plan, delete: del, anonymise }, fleet };
+}
+
+const f0 = (n: number) => n.toFixed(0);
+
+function comparisonLines(label: string, c: Comparison): string[] {
+  return [
+    `  ${label} raw PostgreSQL    ${c.raw.records} in ${c.raw.seconds.toFixed(1)} s = ${f0(c.raw.rate)} records/s`,
+    `  ${label} lethe pipeline    ${c.pipeline.records} in ${c.pipeline.seconds.toFixed(1)} s = ${f0(c.pipeline.rate)} records/s (evidence ${c.pipeline.evidence}, left due ${c.pipeline.left}, peak RSS ${f0(c.pipeline.peakRssMb)} MB)`,
+    `  ${label} ratio             ${c.ratio.toFixed(2)}×`,
+  ];
 }
 
 async function main(): Promise<void> {
-  const now = new Date();
-  log(`seeding ${RECORDS} loan applications (${DUE_FRACTION * 100}% due) into ${DB}…`);
-  await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin(`DROP DATABASE IF EXISTS ${RAW_DB} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${DB}`);
-  await migrateServer(url(DB));
-  const database = openPostgres(url(DB), { maxConnections: 2 });
-  const seedStarted = Date.now();
-  try {
-    await createLenderSchema(database.db);
-    await seedLoanApplications(database.db, { count: RECORDS, dueFraction: DUE_FRACTION, now });
-  } finally {
-    await database.close();
+  const sizes: SizeResult[] = [];
+  let fleet: FleetRun[] | undefined;
+  for (const [i, records] of SIZES.entries()) {
+    const r = await benchSize(records, i === 0 && !flags['no-scale-out']);
+    sizes.push(r.size);
+    fleet ??= r.fleet;
   }
-  await admin(`VACUUM ANALYZE`).catch(() => {});
-  const c = new pg.Client({ connectionString: url(DB) });
-  await c.connect();
-  await c.query('VACUUM ANALYZE');
-  await c.end();
-  log(`seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s; copying for the raw run…`);
-  await admin(`CREATE DATABASE ${RAW_DB} TEMPLATE ${DB}`);
-  const due = await scalar(DB, `SELECT count(*) AS n FROM loan_applications WHERE status = 'rejected' AND decided_at <= now() - interval '30 days'`);
-
-  log(`raw PostgreSQL: destroying ${due} due records…`);
-  const cutoff = new Date(now.getTime() - 30 * 86_400_000);
-  const raw = await rawDestroy(url(RAW_DB), cutoff, Number(flags.batch));
-  log(`lethe pipeline (lethe sweep, ${flags.concurrency} purge workers, batch ${flags.batch})…`);
-  const pipe = await sweepProcess();
-  const sweepJson = JSON.parse(pipe.output) as { policies: { destroyed: number; failed: number }[] };
-  const destroyed = sweepJson.policies.reduce((a, p) => a + p.destroyed, 0);
-  const left = await scalar(DB, `SELECT count(*) AS n FROM loan_applications WHERE status = 'rejected' AND decided_at <= now() - interval '30 days'`);
-  const evidence = await scalar(DB, `SELECT count(*) AS n FROM lethe.evidence WHERE "table" = 'public.loan_applications'`);
-
-  const rawRate = raw.records / raw.seconds;
-  const pipeRate = destroyed / pipe.seconds;
-  const result = {
-    at: new Date().toISOString(), records: RECORDS, due, batch: Number(flags.batch), concurrency: Number(flags.concurrency),
-    raw: { destroyed: raw.records, children: raw.children, seconds: raw.seconds, rate: rawRate },
-    pipeline: { destroyed, left, evidence, seconds: pipe.seconds, rate: pipeRate, peakRssMb: pipe.peakRssMb },
-    ratio: pipeRate / rawRate,
-  };
+  const first = sizes[0]!;
+  const last = sizes[sizes.length - 1]!;
+  const planRatio = last.plan.seconds / first.plan.seconds;
+  const peakRssMb = Math.max(...sizes.flatMap((s) => [s.delete.pipeline.peakRssMb, s.anonymise?.pipeline.peakRssMb ?? 0]), ...(fleet ?? []).map((f) => f.peakRssMb));
+  const result = { at: new Date().toISOString(), due: DUE, batch: Number(flags.batch), concurrency: Number(flags.concurrency), sizes, planRatio, peakRssMb, scaleOut: fleet };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2));
-  console.log([
-    `records seeded             ${RECORDS} (${due} due, each with its documents)`,
-    `raw PostgreSQL             ${raw.records} destroyed in ${raw.seconds.toFixed(1)} s = ${rawRate.toFixed(0)} records/s`,
-    `lethe pipeline             ${destroyed} destroyed in ${pipe.seconds.toFixed(1)} s = ${pipeRate.toFixed(0)} records/s (evidence rows ${evidence}, left due ${left})`,
-    `ratio pipeline / raw       ${result.ratio.toFixed(2)}×  (target ≥ 0.5×)`,
-    `worker peak RSS            ${pipe.peakRssMb.toFixed(0)} MB  (target ≤ 256 MB)`,
-  ].join('\n'));
-  if (!flags.keep) {
-    await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-    await admin(`DROP DATABASE IF EXISTS ${RAW_DB} WITH (FORCE)`);
+  const lines: string[] = [];
+  for (const s of sizes) {
+    lines.push(`${s.records} loan applications (${s.delete.due} due, each with a document; seeded in ${s.seedSeconds.toFixed(0)} s)`,
+      `  plan                   ${s.plan.due} due counted in ${s.plan.seconds.toFixed(3)} s`,
+      ...comparisonLines('delete   ', s.delete), ...(s.anonymise ? comparisonLines('anonymise', s.anonymise) : []));
   }
-  if (left !== 0 || evidence !== destroyed) {
-    console.error(`bench: the pipeline left ${left} due records or evidence (${evidence}) ≠ destroyed (${destroyed})`);
+  if (sizes.length > 1) lines.push(`plan time ${last.records} / ${first.records}   ${planRatio.toFixed(2)}×  (target ≤ 2)`);
+  lines.push(`delete ratio at ${first.records}   ${first.delete.ratio.toFixed(2)}×  (target ≥ 0.7×)`,
+    `worker peak RSS          ${f0(peakRssMb)} MB  (target ≤ 256 MB)`);
+  for (const f of fleet ?? []) {
+    lines.push(`scale-out: ${f.processes} worker process${f.processes > 1 ? 'es' : ''}   ${f.destroyed} in ${f.seconds.toFixed(1)} s = ${f0(f.rate)} records/s (peak RSS ${f0(f.peakRssMb)} MB each at most)`);
+  }
+  console.log(lines.join('\n'));
+  if (problems.length) {
+    console.error(`bench: ${problems.join('; ')}`);
     process.exitCode = 1;
   }
 }

@@ -1,0 +1,77 @@
+// lethe as an operator launches it: the executable (so its shebang's node flags apply), in a
+// process of its own whose peak RSS (VmHWM) is sampled while it runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { url } from './db.ts';
+
+export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
+
+export interface LetheRun {
+  seconds: number;
+  peakRssMb: number;
+  output: string;
+}
+
+export interface LetheEnv {
+  db: string;
+  policies: string;
+  batch: string;
+  concurrency: string;
+  prefix: string;
+}
+
+function env(e: LetheEnv): NodeJS.ProcessEnv {
+  return { ...process.env, DATABASE_URL: url(e.db), LETHE_SECRET: SECRET, LETHE_POLICIES: e.policies,
+    LETHE_BATCH_SIZE: e.batch, LETHE_CONCURRENCY: e.concurrency, LETHE_QUEUE_PREFIX: e.prefix,
+    LETHE_SCAN_EVERY: 'PT1H', LOG_LEVEL: 'warn' };
+}
+
+/** Samples a process's peak RSS every 50 ms; `stop` returns the peak in MB. */
+function sampleRss(child: ChildProcess): { stop(): number } {
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch { /* exited */ }
+  }, 50);
+  return { stop: () => { clearInterval(timer); return peakKb / 1024; } };
+}
+
+/** Runs one lethe command to completion; rejects on a non-zero exit. */
+export function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('bin/lethe.js', args, { env: env(e), stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    const rss = sampleRss(child);
+    child.stdout!.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const peakRssMb = rss.stop();
+      if (code !== 0) reject(new Error(`lethe ${args.join(' ')} exited ${code}`));
+      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb, output });
+    });
+  });
+}
+
+export interface WorkerFleet {
+  /** SIGTERM to each (finishes its batch), then the highest peak RSS among them. */
+  stop(): Promise<number>;
+}
+
+/** `n` long-running `lethe worker` processes sharing one queue prefix. */
+export function startWorkers(n: number, e: LetheEnv): WorkerFleet {
+  const procs = Array.from({ length: n }, () => {
+    const child = spawn('bin/lethe.js', ['worker'], { env: env(e), stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<void>((r) => child.on('close', () => r()));
+    return { child, rss: sampleRss(child), exited };
+  });
+  return {
+    async stop() {
+      for (const p of procs) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited));
+      return Math.max(...procs.map((p) => p.rss.stop()));
+    },
+  };
+}
