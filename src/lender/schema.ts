@@ -199,6 +199,9 @@ const fkName = (table: string, column: string) => `${table}_${column}_fkey`;
 const INDEXES: [name: string, table: LenderTable, columns: string][] = [
   ['customers_relationship_ended_at_id_idx', 'customers', 'relationship_ended_at, id'],
   ['loan_applications_decided_at_id_idx', 'loan_applications', 'decided_at, id'],
+  // The rejected-applications policy filters on status: with status first, its scan and plan
+  // read only rejected applications past their clock, however many others the table holds.
+  ['loan_applications_status_decided_at_id_idx', 'loan_applications', 'status, decided_at, id'],
   ['loan_applications_customer_id_idx', 'loan_applications', 'customer_id'],
   ['loan_application_documents_application_id_idx', 'loan_application_documents', 'application_id'],
   ['loans_customer_id_idx', 'loans', 'customer_id'],

@@ -6,7 +6,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import type { Policy } from '../policy/types.ts';
-import { candidates, col, floorPassed, isRestricted, sourceTable, sweepable } from '../destroy/predicates.ts';
+import { candidates, col, floorPassed, isRestricted, sourceTable, sweepableParts } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
@@ -38,28 +38,38 @@ async function countWhere(db: Executor, p: Policy, where: SQL): Promise<number> 
   return Number(r!.n);
 }
 
+/** The sum of counts over disjoint parts, each counted through its own index. */
+async function countParts(db: Executor, p: Policy, parts: SQL[]): Promise<number> {
+  let n = 0;
+  for (const where of parts) n += await countWhere(db, p, where);
+  return n;
+}
+
+const keyType = (rules: Ruleset, p: Policy): string => rules.types.of(p.source, p.source.key);
+
 /**
  * Records the statutory floor still keeps although their time has come: their retention ran
  * out, or an erasure request asked for them (those are also counted as `restricted`).
  */
-export async function countDeferred(db: Executor, p: Policy, opts: PlanOptions): Promise<number> {
+export async function countDeferred(db: Executor, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<number> {
   if (!p.minimum) return 0;
-  return countWhere(db, p, sql`(${candidates(p, opts.now)} OR ${isRestricted(p)})
-    AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+  const kept = sql`NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
+  const due = candidates(p, opts.now);
+  return countParts(db, p, [sql`${due} AND ${kept}`, sql`${isRestricted(p, keyType(rules, p))} AND (${due}) IS NOT TRUE AND ${kept}`]);
 }
 
 /** Records an erasure request left restricted whose floor still runs (not due yet). */
-export async function countRestricted(db: Executor, p: Policy, opts: PlanOptions): Promise<number> {
-  return countWhere(db, p, sql`${isRestricted(p)} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+export async function countRestricted(db: Executor, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<number> {
+  return countWhere(db, p, sql`${isRestricted(p, keyType(rules, p))} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
 }
 
-/** Eligible records split into held and due. Without active holds this is one count. */
-async function countDueAndHeld(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
-  const where = sql`${sweepable(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
+/** Eligible records split into held and due. Without active holds this is one count per part. */
+async function countDueAndHeld(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
+  const parts = sweepableParts(p, opts.now, keyType(rules, p)).map((w) => sql`${w} AND ${subjectFilter(p, opts.subject)}`);
   const holds = await heldSubjects(ctx.db, p.id);
-  if (holds.size === 0) return { due: await countWhere(ctx.db, p, where), held: 0 };
-  const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT ${col(p.source.subject)}::text AS s, count(*)::text AS n
-    FROM ${sourceTable(p)} t WHERE ${where} GROUP BY 1`);
+  if (holds.size === 0) return { due: await countParts(ctx.db, p, parts), held: 0 };
+  const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT s, count(*)::text AS n FROM (${sql.join(
+    parts.map((w) => sql`SELECT ${col(p.source.subject)}::text AS s FROM ${sourceTable(p)} t WHERE ${w}`), sql` UNION ALL `)}) x GROUP BY s`);
   let due = 0;
   let held = 0;
   for (const r of perSubject) {
@@ -69,9 +79,9 @@ async function countDueAndHeld(ctx: EngineContext, p: Policy, opts: PlanOptions)
   return { due, held };
 }
 
-export async function planPolicy(ctx: EngineContext, p: Policy, opts: PlanOptions): Promise<PolicyCounts> {
+export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<PolicyCounts> {
   const [{ due, held }, deferred, restricted] = await Promise.all([
-    countDueAndHeld(ctx, p, opts), countDeferred(ctx.db, p, opts), countRestricted(ctx.db, p, opts)]);
+    countDueAndHeld(ctx, rules, p, opts), countDeferred(ctx.db, rules, p, opts), countRestricted(ctx.db, rules, p, opts)]);
   const action = p.action.kind;
   return {
     id: p.id, action, due, held, deferred, restricted,
@@ -85,6 +95,6 @@ export async function plan(ctx: EngineContext, rules: Ruleset, opts: PlanOptions
   const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
   const out: PolicyCounts[] = [];
   // One policy at a time: a plan must not crowd out the workers' connections.
-  for (const p of chosen) out.push(await planPolicy(ctx, p, opts));
+  for (const p of chosen) out.push(await planPolicy(ctx, rules, p, opts));
   return out;
 }

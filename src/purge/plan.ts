@@ -7,7 +7,7 @@ import type { EngineContext, Ruleset } from '../engine.ts';
 import { rows } from '../db/sql.ts';
 import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
-import { actionPending, col, floorPassed, sourceTable, sweepable, whereFilter } from '../destroy/predicates.ts';
+import { actionPending, col, floorPassed, sourceTable, sweepableParts, whereFilter } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { UsageError } from '../errors.ts';
 
@@ -36,11 +36,12 @@ export interface PurgePlan {
 
 async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: PurgeTarget, now: Date): Promise<string[]> {
   const type = rules.types.of(p.source, p.source.subject);
-  const where = target.kind === 'policy'
-    ? sweepable(p, now)
-    : sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${col(p.source.subject)} = ${target.subject}::${sql.raw(type)}`;
-  const found = await rows<{ k: string; s: string | null }>(ctx.db, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s
-    FROM ${sourceTable(p)} t WHERE ${where} ORDER BY ${col(p.source.key)} LIMIT ${MAX_MANUAL_PURGE_RECORDS + 1}`);
+  const parts = target.kind === 'policy'
+    ? sweepableParts(p, now, rules.types.of(p.source, p.source.key))
+    : [sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${col(p.source.subject)} = ${target.subject}::${sql.raw(type)}`];
+  const found = await rows<{ k: string; s: string | null }>(ctx.db, sql`SELECT k, s FROM (${sql.join(parts.map((w) => sql`
+    SELECT ${col(p.source.key)} AS key, ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s FROM ${sourceTable(p)} t WHERE ${w}`), sql` UNION ALL `)}) x
+    ORDER BY key LIMIT ${MAX_MANUAL_PURGE_RECORDS + 1}`);
   if (found.length > MAX_MANUAL_PURGE_RECORDS) {
     throw new UsageError(`policy ${p.id} has more than ${MAX_MANUAL_PURGE_RECORDS} records to purge: too many to review by hand; let \`lethe sweep\` or the workers take them`);
   }

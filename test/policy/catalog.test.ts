@@ -145,9 +145,25 @@ describe('checkCatalog', () => {
     const r = await check(p);
     expect(r.problems).toEqual([]);
     expect(r.warnings).toEqual([
-      `${FILE}:10:32: trigger.from: no index on cat.apps starts with decided_at, so every scan reads the whole table; create one: CREATE INDEX ON cat.apps (decided_at, id)`,
+      `${FILE}:10:32: trigger.from: no index on cat.apps leads with decided_at, so every scan reads the whole table; create one: CREATE INDEX ON cat.apps (decided_at, id)`,
       `${FILE}:14:46: children[0].foreign_key: no index on cat.docs starts with app_id, so each batch reads the whole table; create one: CREATE INDEX ON cat.docs (app_id)`,
     ]);
+  });
+
+  it('takes an index led by the columns a policy fixes by equality, then the clock, as serving the scan', async () => {
+    const p = policy([...SOURCE, '  where: { status: rejected }'], ['trigger: { kind: expiry, from: decided_at }', 'retain: P30D', 'action: delete']);
+    expect((await check(p)).warnings).toEqual([
+      `${FILE}:11:32: trigger.from: no index on cat.apps leads with decided_at, so every scan reads the whole table; create one: CREATE INDEX ON cat.apps (status, decided_at, id)`,
+    ]);
+    await t.db.execute(sql.raw('CREATE INDEX apps_status_decided ON cat.apps (status, decided_at, id)'));
+    try {
+      expect((await check(p)).warnings).toEqual([]);
+      // Without the equality the same index does not lead with the clock.
+      const unfiltered = policy(SOURCE, ['trigger: { kind: expiry, from: decided_at }', 'retain: P30D', 'action: delete']);
+      expect((await check(unfiltered)).warnings).toHaveLength(1);
+    } finally {
+      await t.db.execute(sql.raw('DROP INDEX cat.apps_status_decided'));
+    }
   });
 
   it('reads the reference lender tables in public', async () => {
