@@ -34,6 +34,21 @@ export async function copyDb(from: string, to: string): Promise<void> {
   await admin(`CREATE DATABASE ${to} TEMPLATE ${from}`);
 }
 
+export async function dbExists(db: string): Promise<boolean> {
+  return (await scalar('postgres', `SELECT count(*) AS n FROM pg_database WHERE datname = '${db}'`)) === 1;
+}
+
+/** A kept seed brought up to this version: lethe migrations, lender tables and indexes. */
+export async function refreshSchema(db: string): Promise<void> {
+  await migrateServer(url(db));
+  const database = openPostgres(url(db), { maxConnections: 1 });
+  try {
+    await createLenderSchema(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
 /**
  * `records` loan applications of which `due` are due under the bench's policy (rejected,
  * decided more than 30 days ago), one document each, and `records / 2` customers (about a

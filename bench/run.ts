@@ -1,14 +1,16 @@
-// npm run bench [-- --sizes 1000000,10000000 --due N --batch N --concurrency N --keep
+// npm run bench [-- --sizes 1000000,10000000 --due N --batch N --concurrency N --keep --reuse-seed
 //                  --no-anonymise --no-scale-out --no-partners --only-partners --partner-requests N]
 // At each size: seeds the reference lender (`--due` of the applications due, the same number at
 // every size), times `plan`, copies the database, and destroys the due work twice in the same
 // run — raw PostgreSQL in one session (the yardstick) and lethe's full pipeline (`lethe sweep`,
 // a process of its own whose peak RSS is sampled) — for delete, then for anonymise. At the
 // first size, 1 vs 2 `lethe worker` processes on copies. Then the partner fan-out.
-// Figures go to stdout and bench/results/latest.json.
+// Figures go to stdout and bench/results/latest.json. The seeded databases are kept with
+// --keep or --reuse-seed; --reuse-seed starts from them (migrated to the current schema) when
+// they exist, which saves the seeding (minutes at 10M) on a re-run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DUE_ANONYMISE_SQL, DUE_DELETE_SQL, HOST, copyDb, dropDb, log, scalar, seedBenchDb, url } from './db.ts';
+import { DUE_ANONYMISE_SQL, DUE_DELETE_SQL, HOST, copyDb, dbExists, dropDb, log, refreshSchema, scalar, seedBenchDb, url } from './db.ts';
 import { rawAnonymise, rawDestroy, type RawResult } from './raw.ts';
 import { runLethe, SECRET, type LetheEnv } from './process.ts';
 import { timePlan, type PlanTime } from './plan-time.ts';
@@ -21,6 +23,7 @@ const { values: flags } = parseArgs({ options: {
   batch: { type: 'string', default: '1000' },
   concurrency: { type: 'string', default: '2' },
   keep: { type: 'boolean', default: false },
+  'reuse-seed': { type: 'boolean', default: false },
   'no-anonymise': { type: 'boolean', default: false },
   'no-scale-out': { type: 'boolean', default: false },
   'no-partners': { type: 'boolean', default: false },
@@ -77,18 +80,28 @@ async function compare(db: string, rawDb: string, kind: 'delete' | 'anonymise', 
 
 async function benchSize(records: number, scaleOut: boolean): Promise<{ size: SizeResult; fleet?: FleetRun[] }> {
   const now = new Date();
+  const seed = `lethe_bench_seed_${records}_${DUE}`;
   const db = `lethe_bench_${records}`;
   const rawDb = `${db}_raw`;
-  log(`seeding ${records} loan applications (${DUE} due) into ${db}…`);
-  const seedSeconds = await seedBenchDb(db, records, DUE, now);
-  log(`seeded in ${seedSeconds.toFixed(1)} s; timing plan…`);
+  let seedSeconds = 0;
+  if (flags['reuse-seed'] && await dbExists(seed)) {
+    log(`reusing ${seed}…`);
+    await refreshSchema(seed);
+  } else {
+    log(`seeding ${records} loan applications (${DUE} due) into ${seed}…`);
+    seedSeconds = await seedBenchDb(seed, records, DUE, now);
+    log(`seeded in ${seedSeconds.toFixed(1)} s`);
+  }
+  log('copying…');
+  await copyDb(seed, db);
+  await copyDb(seed, rawDb);
+  log('timing plan…');
   const plan = await timePlan(db, DELETE_POLICIES);
-  log(`plan: ${plan.due} due in ${plan.seconds.toFixed(3)} s; copying…`);
-  await copyDb(db, rawDb);
+  log(`plan: ${plan.due} due in ${plan.seconds.toFixed(3)} s`);
   let fleet: FleetRun[] | undefined;
   if (scaleOut) {
-    await copyDb(db, `${db}_w1`);
-    await copyDb(db, `${db}_w2`);
+    await copyDb(seed, `${db}_w1`);
+    await copyDb(seed, `${db}_w2`);
   }
   const del = await compare(db, rawDb, 'delete', now);
   const anonymise = flags['no-anonymise'] ? undefined : await compare(db, rawDb, 'anonymise', now);
@@ -99,7 +112,8 @@ async function benchSize(records: number, scaleOut: boolean): Promise<{ size: Si
       fleet.push(await runFleet(n, envFor(`${db}_w${n}`, DELETE_POLICIES)));
     }
   }
-  if (!flags.keep) for (const d of [db, rawDb, `${db}_w1`, `${db}_w2`]) await dropDb(d);
+  for (const d of [db, rawDb, `${db}_w1`, `${db}_w2`]) await dropDb(d);
+  if (!flags.keep && !flags['reuse-seed']) await dropDb(seed);
   return { size: { records, seedSeconds, plan, delete: del, anonymise }, fleet };
 }
 
