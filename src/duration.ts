@@ -52,6 +52,16 @@ function shift(at: Date, d: Duration, sign: 1 | -1): Date {
 }
 
 /** Approximate length in days, only for comparing two durations (retain vs minimum). */
+/**
+ * The longest period lethe accepts in a policy or registry: no retention law asks for more,
+ * and beyond a few thousand years the dates leave what PostgreSQL (and Date) can hold.
+ */
+export const MAX_DURATION_YEARS = 1000;
+
+export function withinMaxDuration(d: Duration): boolean {
+  return approximateDays(d) <= MAX_DURATION_YEARS * 365.25;
+}
+
 export function approximateDays(d: Duration): number {
   return d.years * 365.25 + d.months * 30.44 + d.weeks * 7 + d.days + d.hours / 24 + d.minutes / 1440 + d.seconds / 86400;
 }

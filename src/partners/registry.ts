@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ConfigError, PolicyError, type PolicyProblem } from '../errors.ts';
 import { partnerSecret } from '../config.ts';
 import { parseDuration, type Duration } from '../duration.ts';
-import { NOT_DURATION } from '../policy/schema.ts';
+import { durationText } from '../policy/schema.ts';
 import { Locator } from '../policy/positions.ts';
 import { issueProblems } from '../policy/problems.ts';
 
@@ -41,7 +41,7 @@ export interface PartnerRegistry {
   get(id: string): Partner | undefined;
 }
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION);
+const duration = durationText;
 const date = z.union([z.date(), z.string()]).refine((v) => !Number.isNaN(new Date(v).getTime()), 'is not a date (e.g. 2026-03-31)');
 
 const partnerSchema = z.strictObject({

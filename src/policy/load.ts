@@ -11,6 +11,10 @@ import { Locator } from './positions.ts';
 import { issueProblems } from './problems.ts';
 import { fileStem, resolvePolicy } from './resolve.ts';
 
+/** Aliases a policy may expand: plenty for sharing a list, far too few for a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+const MAX_YAML_ERRORS = 10;
+
 type Parsed = { policy: Policy } | { problems: PolicyProblem[] };
 
 function sha256(bytes: Uint8Array | string): string {
@@ -23,13 +27,23 @@ function parse(text: string, file: string, version: string): Parsed {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const loc = new Locator(doc, lines, file, text.length);
   if (doc.errors.length > 0) {
-    return { problems: doc.errors.map((e) => ({ ...loc.at(e.pos[0]), message: `YAML: ${e.message}` })) };
+    // One broken bracket can cascade into hundreds of errors (or one per level of a deep nest): the first few say it.
+    const shown = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({ ...loc.at(e.pos[0]), message: `YAML: ${e.message}` }));
+    const more = doc.errors.length - shown.length;
+    if (more > 0) shown[shown.length - 1]!.message += ` (and ${more} more YAML errors after it)`;
+    return { problems: shown };
   }
   if (!isMap(doc.contents)) {
     const what = doc.contents === null ? 'the file is empty' : 'the file is not a mapping';
     return { problems: [{ ...loc.top(), message: `${what}: a policy is a mapping of keys (id, title, source, trigger, retain, action…)` }] };
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // The yaml library refuses an alias bomb ("billion laughs") while expanding it.
+    return { problems: [{ ...loc.top(), message: `YAML: ${(e as Error).message} (a policy may expand at most ${MAX_ALIAS_COUNT} aliases)` }] };
+  }
   const problems = idProblems(data, file, loc);
   const shape = policySchema.safeParse(data);
   if (!shape.success) return { problems: [...problems, ...issueProblems(shape.error.issues, data, loc)] };

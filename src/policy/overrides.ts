@@ -16,12 +16,12 @@ import { z } from 'zod';
 import { PolicyError, type PolicyProblem, type SourcePosition } from '../errors.ts';
 import { approximateDays, parseDuration, type Duration } from '../duration.ts';
 import type { Policy } from './types.ts';
-import { NOT_DURATION } from './schema.ts';
+import { durationText } from './schema.ts';
 import { Locator } from './positions.ts';
 import { issueProblems } from './problems.ts';
 import { loadPolicies } from './load.ts';
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION);
+const duration = durationText;
 const entry = z.strictObject({ retain: duration.optional(), minimum: duration.optional() }, {
   error: (iss) => (iss.code === 'unrecognized_keys' ? 'retain, minimum' : 'must be a mapping: { retain: P90D } or { minimum: P10Y }'),
 }).refine((o) => o.retain !== undefined || o.minimum !== undefined, 'must set retain, minimum or both');

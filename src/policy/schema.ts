@@ -2,7 +2,7 @@
 // dotted path and the value written (`retain "30 days" is not an ISO 8601 duration (e.g. P30D)`)
 // and turns type, missing-key and unknown-key issues into sentences of its own (problems.ts).
 import { z } from 'zod';
-import { parseDuration } from '../duration.ts';
+import { MAX_DURATION_YEARS, parseDuration, withinMaxDuration } from '../duration.ts';
 
 /** What PostgreSQL calls a plain identifier, lowercase only: nothing that would need quoting. */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -14,6 +14,7 @@ export const NOT_IDENTIFIER =
 export const NOT_TABLE =
   'is not a plain table name (table or schema.table; lowercase letters, digits and _, starting with a letter or _, at most 63 characters each)';
 export const NOT_DURATION = 'is not an ISO 8601 duration (e.g. P30D)';
+export const TOO_LONG_DURATION = `is longer than ${MAX_DURATION_YEARS} years`;
 
 export function isTableName(s: string): boolean {
   const parts = s.split('.');
@@ -34,7 +35,10 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 const text = z.string().trim().min(1, 'must not be empty');
 const identifier = z.string().regex(IDENTIFIER, NOT_IDENTIFIER);
 const tableName = z.string().refine(isTableName, NOT_TABLE);
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION);
+/** An ISO 8601 duration of at most MAX_DURATION_YEARS: policies, overrides and the partner registry. */
+export const durationText = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION)
+  .refine((s) => { const d = parseDuration(s); return d === undefined || withinMaxDuration(d); }, TOO_LONG_DURATION);
+const duration = durationText;
 const citations = z.array(text).min(1, 'must list at least one citation');
 
 /** A mapping whose keys name columns; problems.ts reports a bad key at the key itself. */

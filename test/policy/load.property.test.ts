@@ -5,6 +5,9 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parsePolicy } from '../../src/policy/load.ts';
 import { PolicyError } from '../../src/errors.ts';
+import { subtractDuration } from '../../src/duration.ts';
+import type { Policy } from '../../src/policy/types.ts';
+import { FUZZ_RUNS, SQL_PAYLOADS, hostileString } from '../fixtures/hostile.ts';
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/);
@@ -153,5 +156,128 @@ describe('parsePolicy on broken policies', () => {
       const key = m.path[m.path.length - 1]!;
       expect(named.some((pr) => lines[pr.line - 1]!.includes(`${key}:`))).toBe(true);
     }), { numRuns: 400 });
+  });
+});
+
+// Hostile files: the loader answers every one with a policy or with problems at file:line:col,
+// never with another exception, and a policy it accepts names only plain SQL identifiers.
+const HOSTILE_VALUES: unknown[] = [
+  ...SQL_PAYLOADS, "users'", 'a b', 'Ünïcödé', '表', 'x\u0000y', 'x\u0007', '\u202e', '', ' ',
+  'x'.repeat(70_000), 'P99999999999999999999Y', 'PT99999999999999999999S', 'P10000Y', 'P1000000000D',
+  -1, 0, Infinity, Number.MAX_SAFE_INTEGER + 2, 1.5, true, null, [], {}, [[[[[[[[1]]]]]]]], { in: [] }, { not: null },
+];
+const hostileLeaf = fc.oneof(fc.constantFrom(...HOSTILE_VALUES), hostileString, fc.integer(), fc.double());
+const nested = (depth: number, leaf: unknown) => Array.from({ length: depth }).reduce<unknown>((v) => ({ a: v }), leaf);
+
+/** A path into a generated policy, sometimes one level below an existing key (a new key there). */
+function pathsOf(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== 'object') return [prefix];
+  return [prefix, ...Object.entries(value).flatMap(([k, v]) => pathsOf(v, [...prefix, k]))];
+}
+
+const textEdit = fc.oneof(
+  // Splice random text in, or cut some out: broken indentation, stray colons, tabs, control characters.
+  fc.tuple(fc.nat(), fc.oneof(hostileString, fc.constantFrom(':', '\t', '- ', '{', '[', '&a ', '*a', '!!js/function x', '? ', '%YAML 1.1\n---\n', '\n  x: 1', '<<: *a')))
+    .map(([at, ins]) => (t: string) => t.slice(0, at % (t.length + 1)) + ins + t.slice(at % (t.length + 1))),
+  fc.tuple(fc.nat(), fc.nat(40)).map(([at, n]) => (t: string) => t.slice(0, at % (t.length + 1)) + t.slice((at % (t.length + 1)) + n)),
+  // A key written twice.
+  fc.constantFrom('retain: P1D\n', 'id: other-id\n', 'source:\n  table: t\n').map((dup) => (t: string) => t + dup),
+);
+
+const BOMBS = [
+  // Billion laughs: each level nine aliases of the last.
+  `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n`,
+  `id: &x a\nsource: &s {table: t, key: k, subject: s, where: {<<: *s}}\n`,
+  `id: a\nx: &r [*r]\n`,
+  `${'['.repeat(5000)}${']'.repeat(5000)}\n`,
+  `${'a:\n '.repeat(2000)}b\n`,
+  '\ufeffid: a\n', '---\nid: a\n---\nid: b\n', '\u0000', '', '\n\n\n', '!!binary aGVsbG8=\n', '"\\ud800"\n', "'unterminated\n",
+];
+
+function sqlIdentifiersOf(p: Policy): string[] {
+  const out = [p.source.schema, p.source.table, p.source.key, p.source.subject, ...p.source.where.map((w) => w.column)];
+  if (p.trigger.kind === 'expiry') out.push(p.trigger.from);
+  else out.push(p.trigger.consent.schema, p.trigger.consent.table, p.trigger.consent.subject, p.trigger.consent.purposeColumn, p.trigger.consent.withdrawnAt);
+  if (p.minimum) out.push(p.minimum.from);
+  if (p.action.kind === 'anonymise') out.push(...p.action.fields.map((f) => f.column));
+  // Columns a manual (paper) action names, where the build has them.
+  const register = (p.action as { register?: { location?: string; mediaClass?: string } }).register;
+  if (register) out.push(...[register.location, register.mediaClass].filter((c): c is string => c !== undefined));
+  for (const c of p.children) out.push(c.schema, c.table, c.key, c.foreignKey);
+  return out;
+}
+
+function expectAnsweredWell(text: string, file: string): void {
+  let policy: Policy | undefined;
+  try {
+    policy = parsePolicy(text, file);
+  } catch (e) {
+    expect(e, `${(e as Error).stack}\n--- input:\n${text.slice(0, 2000)}`).toBeInstanceOf(PolicyError);
+    const lines = text.split('\n').length;
+    for (const pr of (e as PolicyError).problems) {
+      expect(pr.file).toBe(file);
+      expect(pr.line).toBeGreaterThanOrEqual(1);
+      expect(pr.line).toBeLessThanOrEqual(lines);
+      expect(pr.col).toBeGreaterThanOrEqual(1);
+      expect(pr.message.length).toBeGreaterThan(0);
+      // A message quotes at most a short excerpt of what was written.
+      expect(pr.message.length).toBeLessThan(2000);
+    }
+    return;
+  }
+  for (const ident of sqlIdentifiersOf(policy)) expect(IDENT.test(ident), `accepted identifier ${JSON.stringify(ident)}`).toBe(true);
+  for (const d of [policy.retain, policy.minimum?.period].filter((x) => x !== undefined)) {
+    expect(subtractDuration(new Date(), d).getUTCFullYear(), `accepted duration ${d.iso}`).toBeGreaterThan(1000);
+  }
+}
+
+describe('parsePolicy on hostile files', () => {
+  it('answers mutated policies with a policy of plain identifiers, or with problems at file:line:col', () => {
+    fc.assert(fc.property(policy, fc.array(fc.tuple(fc.nat(), hostileLeaf, fc.nat(3000)), { minLength: 1, maxLength: 3 }), fc.array(textEdit, { maxLength: 2 }),
+      (g, structural, edits) => {
+        const broken = structuredClone(g) as unknown as Record<string, unknown>;
+        for (const [pick, value, depth] of structural) {
+          const paths = pathsOf(broken).filter((p) => p.length > 0);
+          const path = paths[pick % paths.length]!;
+          setAt(path, depth > 2800 ? nested(depth - 2800, value) : value)(broken);
+        }
+        let text = render(broken);
+        for (const edit of edits) text = edit(text);
+        expectAnsweredWell(text, `policies/${g.id}.yaml`);
+      }), { numRuns: FUZZ_RUNS * 4 });
+  });
+
+  it('answers alias bombs, deep nesting, duplicate keys and broken documents with a few problems', () => {
+    for (const bomb of BOMBS) {
+      expectAnsweredWell(bomb, 'policies/a.yaml');
+      expect(() => parsePolicy(bomb, 'policies/a.yaml')).toThrow(PolicyError);
+      try {
+        parsePolicy(bomb, 'policies/a.yaml');
+      } catch (e) {
+        expect((e as PolicyError).problems.length, bomb.slice(0, 40)).toBeLessThanOrEqual(10);
+      }
+    }
+    const bomb = BOMBS[0]!;
+    expect(() => parsePolicy(bomb, 'policies/a.yaml')).toThrow(/policies\/a\.yaml:1:1: YAML: .*alias.* at most 100 aliases/);
+  });
+
+  it('refuses a duration past what dates can hold, naming it', () => {
+    const base = 'id: a\ntitle: t\ncategory: c\nclassification: C1\nbasis: [b]\nsource: {table: t, key: id, subject: s}\ntrigger: {kind: expiry, from: f}\naction: delete\n';
+    for (const d of ['P99999999999999999999Y', 'PT99999999999999999999S', 'P10000Y', 'P1000000000D', 'P1001Y']) {
+      expect(() => parsePolicy(`${base}retain: ${d}\n`, 'policies/a.yaml')).toThrow(`policies/a.yaml:9:9: retain "${d}" is longer than 1000 years`);
+      expect(() => parsePolicy(`${base}retain: P1D\nminimum: {period: ${d}, from: f, basis: [b]}\n`, 'policies/a.yaml')).toThrow('minimum.period');
+    }
+    expect(parsePolicy(`${base}retain: P1000Y\n`, 'policies/a.yaml').retain.iso).toBe('P1000Y');
+  });
+
+  it('refuses an identifier written with quotes, semicolons, spaces or unicode wherever one goes', () => {
+    const places = [['source', 'table'], ['source', 'key'], ['source', 'subject'], ['trigger', 'from'], ['children', '0', 'table'], ['children', '0', 'key'], ['children', '0', 'foreign_key']];
+    fc.assert(fc.property(policy.filter((g) => g.trigger.kind === 'expiry' && g.children.length > 0), fc.constantFrom(...places),
+      fc.constantFrom(...SQL_PAYLOADS, 'Üser', 'a b', 'tab\tle', 'x;y', 'x"y', "x'y", 'x`y', 'x.y.z', 'ａ', 'a\u0000').filter((s) => !/^[a-z_][a-z0-9_.]*$/.test(s)),
+      (g, place, bad) => {
+        const broken = structuredClone(g) as unknown as Record<string, unknown>;
+        setAt(place, bad)(broken);
+        expect(() => parsePolicy(render(broken), `policies/${g.id}.yaml`), `${place.join('.')} = ${JSON.stringify(bad)}`).toThrow(PolicyError);
+      }), { numRuns: FUZZ_RUNS * 4 });
   });
 });
