@@ -1,16 +1,19 @@
 import { createHmac } from 'node:crypto';
 
-// Two purposes, two keys derived from LETHE_SECRET, so a pseudonym never doubles as a chain hash.
+// One key per purpose, derived from LETHE_SECRET, so a pseudonym never doubles as a chain hash
+// and a dashboard session cookie never as either.
 export interface Keys {
   /** Pseudonymous references: subject_ref, record_ref, hold subjects. */
   readonly refKey: Buffer;
   /** Evidence row and seal hashes. */
   readonly evidenceKey: Buffer;
+  /** Signs the queue dashboard's session cookies (src/server/dashboard/session.ts). */
+  readonly sessionKey: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (label: string) => createHmac('sha256', secret).update(label).digest();
-  return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1') });
+  return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1'), sessionKey: derive('lethe/session/v1') });
 }
 
 export function hmacHex(key: Buffer, text: string): string {

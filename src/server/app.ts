@@ -16,6 +16,7 @@ import { registerPurgeRoutes } from './routes/purge.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOverviewRoutes } from './routes/overview.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
+import { registerDashboardRoutes } from './routes/dashboard.ts';
 
 export interface ServerDeps extends ServiceDeps {
   readonly startedAt: Date;
@@ -78,6 +79,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerOperationsRoutes(app, deps, env);
   registerOverviewRoutes(app, deps, env);
   registerOpenApiRoutes(app, env);
+  registerDashboardRoutes(app, deps, env);
   assertAllRegistered(app);
   return app;
 }

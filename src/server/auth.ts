@@ -18,12 +18,22 @@ declare module 'fastify' {
 const BEARER = /^Bearer +(\S+) *$/i;
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="lethe"' };
 
-export function authenticate(db: Executor, log: Logger, route: SecuredRoute, roles: readonly Role[]) {
-  const { method, url } = splitRoute(route);
-  const deny = (status: 401 | 403, reason: string, message: string, tokenId?: string): never => {
+export type Deny = (status: 401 | 403, reason: string, message: string, tokenId?: string) => never;
+
+/** Logs a denial (route pattern, reason, token id when known: never the token) and throws its HttpError. */
+export function denier(log: Logger, method: string, url: string): Deny {
+  return (status, reason, message, tokenId) => {
     log.warn({ method, route: url, status, reason, ...(tokenId ? { token_id: tokenId } : {}) }, 'request denied');
     throw new HttpError(status, status === 401 ? 'unauthenticated' : 'forbidden', message, status === 401 ? CHALLENGE : {});
   };
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when the header has another shape. */
+export const bearerToken = (header: string): string | undefined => BEARER.exec(header)?.[1];
+
+export function authenticate(db: Executor, log: Logger, route: SecuredRoute, roles: readonly Role[]) {
+  const { method, url } = splitRoute(route);
+  const deny = denier(log, method, url);
   const queryToken = QUERY_TOKEN_ROUTES.includes(route);
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? (queryToken ? fromQuery(request) : undefined);
@@ -31,7 +41,7 @@ export function authenticate(db: Executor, log: Logger, route: SecuredRoute, rol
       const how = queryToken ? '"Authorization: Bearer <token>" or ?token=<token>' : '"Authorization: Bearer <token>"';
       return deny(401, 'no token', `this endpoint needs an API token: send ${how} (create one with \`lethe tokens create\`)`);
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     if (!token) return deny(401, 'malformed header', 'the Authorization header must be "Bearer <token>"');
     const principal = await verifyToken(db, token);
     if (!principal) return deny(401, 'unknown or revoked token', 'the API token is unknown or revoked');

@@ -2,7 +2,8 @@
 // ROUTE_ROLES and PUBLIC_ROUTES, with its roles as `x-roles`. Request bodies are written here by
 // hand beside the zod schemas in the route files; `Record<SecuredRoute, …>` makes the compiler
 // refuse a secured route without an entry, and test/server/openapi.test.ts checks the rest.
-import { PUBLIC_ROUTES, ROUTE_ROLES, splitRoute, type RouteKey, type SecuredRoute } from './roles.ts';
+import { DASHBOARD_PREFIX, PREFIX_ROLES, PUBLIC_ROUTES, ROUTE_ROLES, prefixOf, splitRoute, type RouteKey, type SecuredRoute } from './roles.ts';
+import { boardRoutes, collectBoard, type BoardRoute } from './dashboard/board.ts';
 
 type Schema = Record<string, unknown>;
 interface Doc { summary: string; body?: Schema; query?: { name: string; description: string }[] }
@@ -59,14 +60,29 @@ const PUBLIC_DOCS: Record<string, Doc> = {
     summary: 'A partner\'s signed receipt (HMAC with the partner\'s shared secret, not a token)',
     body: { type: 'object', description: 'the receipt, as signed' },
   },
+  [`GET ${DASHBOARD_PREFIX}/login`]: { summary: 'The queue dashboard\'s login form (HTML)' },
+  [`POST ${DASHBOARD_PREFIX}/login`]: {
+    summary: 'Exchanges an API token for a dashboard session cookie (HttpOnly, SameSite=Strict, 30 minutes) and redirects to the dashboard',
+    body: object({ token: str('an API token; sent as an HTML form (application/x-www-form-urlencoded)') }, ['token']),
+  },
+  [`GET ${DASHBOARD_PREFIX}/logout`]: { summary: 'Ends the dashboard session (clears its cookie)' },
 };
+
+/** bull-board's routes: its own summary for the API, ours for the page and its assets. */
+function dashboardDoc(route: BoardRoute): Doc {
+  if (route.kind === 'api') return { summary: `Queue dashboard (bull-board) API: ${route.api.spec.summary}` };
+  return { summary: route.kind === 'page' ? 'The queue dashboard (bull-board) page: a session cookie from the login, or a bearer token' : 'The queue dashboard\'s static assets' };
+}
+
+/** OpenAPI's form of a route's path: `{param}` for fastify's `:param`, `{path}` for its `*`. */
+export const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');
 
 const ERROR = { $ref: '#/components/schemas/Error' };
 const errors = (codes: string[]) => Object.fromEntries(codes.map((c) => [c, { description: 'error', content: { 'application/json': { schema: ERROR } } }]));
 
 function operation(key: RouteKey, doc: Doc, roles: readonly string[] | undefined): Schema {
   const { method, url } = splitRoute(key);
-  const params = [...url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const params = [...openApiPath(url).matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
   const query = (doc.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: { type: 'string' } }));
   return {
     summary: doc.summary,
@@ -81,11 +97,14 @@ export function openApiDocument(version: string): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
   const add = (key: RouteKey, doc: Doc, roles: readonly string[] | undefined) => {
     const { method, url } = splitRoute(key);
-    const path = url.replace(/:(\w+)/g, '{$1}');
+    const path = openApiPath(url);
     (paths[path] ??= {})[method.toLowerCase()] = operation(key, doc, roles);
   };
   for (const key of Object.keys(ROUTE_ROLES) as SecuredRoute[]) add(key, SECURED_DOCS[key], ROUTE_ROLES[key]);
   for (const key of PUBLIC_ROUTES) add(key, PUBLIC_DOCS[key] ?? { summary: '' }, undefined);
+  for (const route of boardRoutes(collectBoard(DASHBOARD_PREFIX), DASHBOARD_PREFIX)) {
+    add(`${route.method} ${route.url}`, dashboardDoc(route), PREFIX_ROLES[prefixOf(route.method, route.url)!]);
+  }
   return {
     openapi: '3.1.0',
     info: { title: 'lethe serve', version },

@@ -30,11 +30,41 @@ export const ROUTE_ROLES = {
 
 export type SecuredRoute = keyof typeof ROUTE_ROLES;
 
+/** Where the BullMQ dashboard (bull-board) is mounted: src/server/routes/dashboard.ts. */
+export const DASHBOARD_PREFIX = '/queues';
+
+/**
+ * Route families whose paths a library decides (bull-board adds API routes between releases):
+ * roles by method for every route under the prefix, registered with `securedUnder()`. Reading
+ * the queues is for every role; bull-board's actions (retry, clean, remove, pause, add…) write
+ * to Redis and need an operator. Lesser roles also get the board in read-only mode, so the page
+ * offers them no action buttons.
+ */
+export const PREFIX_ROLES = {
+  [`GET ${DASHBOARD_PREFIX}`]: EVERYONE,
+  [`PUT ${DASHBOARD_PREFIX}`]: ['operator'],
+  [`POST ${DASHBOARD_PREFIX}`]: ['operator'],
+  [`PATCH ${DASHBOARD_PREFIX}`]: ['operator'],
+} as const satisfies Record<RouteKey, readonly Role[]>;
+
+export type SecuredPrefix = keyof typeof PREFIX_ROLES;
+
+/** The prefix entry a route falls under (the path is the prefix, or below it), if any. */
+export function prefixOf(method: string, url: string): SecuredPrefix | undefined {
+  return (Object.keys(PREFIX_ROLES) as SecuredPrefix[]).find((key) => {
+    const p = splitRoute(key);
+    return p.method === method && (url === p.url || url.startsWith(`${p.url}/`));
+  });
+}
+
 /** Probes for load balancers and orchestrators: they say nothing about the data. */
 export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz',
   // Partners hold no token: each receipt is HMAC-signed with the partner's shared secret and
   // checked by the route itself (src/server/routes/partners.ts).
-  'POST /partners/:id/confirmations'];
+  'POST /partners/:id/confirmations',
+  // The dashboard's login form and its exchange of an API token for a session cookie, which
+  // check the token themselves; logout only clears the cookie.
+  `GET ${DASHBOARD_PREFIX}/login`, `POST ${DASHBOARD_PREFIX}/login`, `GET ${DASHBOARD_PREFIX}/logout`];
 
 /**
  * Routes that also accept the token as `?token=` (a browser cannot easily send a bearer header).

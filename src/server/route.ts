@@ -1,10 +1,11 @@
 // Registers a route from the role table: the route's key decides method, path and roles, and
 // the auth hook is attached here, so no secured route can be added without it.
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import type { Executor } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import { authenticate } from './auth.ts';
-import { PUBLIC_ROUTES, ROUTE_ROLES, rolesFor, splitRoute, type RouteKey, type SecuredRoute } from './roles.ts';
+import type { Role } from '../tokens/tokens.ts';
+import { PREFIX_ROLES, PUBLIC_ROUTES, ROUTE_ROLES, prefixOf, rolesFor, splitRoute, type Method, type RouteKey, type SecuredRoute } from './roles.ts';
 
 export interface RouteEnv {
   db: Executor;
@@ -21,6 +22,18 @@ export function secured(app: FastifyInstance, env: RouteEnv, route: SecuredRoute
   app.route({ method, url, config: { [SECURED]: route }, onRequest: authenticate(env.db, env.log, route, rolesFor(route)), handler });
 }
 
+type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * Registers a route under a PREFIX_ROLES entry (a library's routes, e.g. bull-board's) with the
+ * auth hook `auth` builds for the prefix's roles; a route outside every prefix is refused.
+ */
+export function securedUnder(app: FastifyInstance, method: Method, url: string, auth: (roles: readonly Role[]) => AuthHook, handler: Handler): void {
+  const prefix = prefixOf(method, url);
+  if (!prefix) throw new Error(`route ${method} ${url} is under no prefix of PREFIX_ROLES (src/server/roles.ts)`);
+  app.route({ method: method as HTTPMethods, url, config: { [SECURED]: prefix }, onRequest: auth(PREFIX_ROLES[prefix]), handler });
+}
+
 export function publicRoute(app: FastifyInstance, route: RouteKey, handler: Handler): void {
   const { method, url } = splitRoute(route);
   app.route({ method, url, handler });
@@ -35,9 +48,11 @@ export function guardRoute(opts: RouteOptions): void {
   for (const m of methods) {
     const key = `${m} ${opts.url}` as RouteKey;
     const isPublic = PUBLIC_ROUTES.includes(key);
-    const isSecured = key in ROUTE_ROLES && (opts.config as Record<symbol, unknown> | undefined)?.[SECURED] === key;
-    if (!isPublic && !isSecured) {
-      throw new Error(`route ${key} is neither in PUBLIC_ROUTES nor registered with secured() from ROUTE_ROLES (src/server/roles.ts)`);
+    const marker = (opts.config as Record<symbol, unknown> | undefined)?.[SECURED];
+    const isSecured = key in ROUTE_ROLES && marker === key;
+    const isUnderPrefix = marker !== undefined && marker === prefixOf(m, opts.url);
+    if (!isPublic && !isSecured && !isUnderPrefix) {
+      throw new Error(`route ${key} is neither in PUBLIC_ROUTES nor registered with secured() from ROUTE_ROLES or securedUnder() from PREFIX_ROLES (src/server/roles.ts)`);
     }
   }
 }

@@ -81,6 +81,14 @@ export async function verifyToken(db: Executor, token: string): Promise<Principa
   return { id: row.id, name: row.name, role: row.role };
 }
 
+/** The principal of an active token by its id (a dashboard session names its token by id). */
+export async function principalById(db: Executor, id: string): Promise<Principal | undefined> {
+  const row = await one<{ id: string; name: string; role: string }>(db, sql`SELECT id, name, role FROM lethe.api_tokens
+    WHERE id = ${id} AND revoked_at IS NULL`);
+  if (!row || !isRole(row.role)) return undefined;
+  return { id: row.id, name: row.name, role: row.role };
+}
+
 export async function revokeToken(db: Executor, id: string, now: Date = new Date()): Promise<TokenView> {
   const done = await one<{ id: string }>(db, sql`UPDATE lethe.api_tokens SET revoked_at = ${now}
     WHERE id = ${id} AND revoked_at IS NULL RETURNING id`);

@@ -11,7 +11,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'admin HTTP API (token auth), /healthz and /readyz; SIGTERM exits cleanly',
+  summary: 'admin HTTP API (token auth), queue dashboard, /healthz and /readyz; SIGTERM exits cleanly',
   help: `Usage: lethe serve [--port N] [--host H] [--policies DIR]
 
 Serves the admin HTTP API on http://H:N (default ${DEFAULT_HOST}:${DEFAULT_PORT}; --port 0 picks a
@@ -25,6 +25,8 @@ Endpoints:
   POST /events/consent-withdrawn    {"subject","purpose","withdrawn_at"?}            operator
   POST /erasure-requests            {"subject","ticket"}                             operator
   GET  /erasure-requests[/ID]       per-policy outcome of erasure requests           any role
+  GET  /queues/                     BullMQ dashboard; log in at /queues/login        any role (actions: operator)
+  …                                 every route with its roles: GET /openapi.json
 
 Examples:
   npx lethe serve
