@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
-import { one, rows, utcIso } from '../db/sql.ts';
+import { castsTo, one, qualified, rows, utcIso } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
@@ -26,8 +26,10 @@ export const MAX_TICKET_LENGTH = 200;
 async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
   for (const p of rules.policies) {
     const type = rules.types.of(p.source, p.source.subject);
-    const hit = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM ${sql.identifier(p.source.schema)}.${sql.identifier(p.source.table)} t
-      WHERE t.${sql.identifier(p.source.subject)} = ${subject}::${sql.raw(type)} LIMIT 1`).catch(() => undefined);
+    // Only a value of the column's type can match; any other failure is an outage, not "unknown".
+    if (!(await castsTo(ctx.db, subject, type))) continue;
+    const hit = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM ${qualified(p.source.schema, p.source.table)} t
+      WHERE t.${sql.identifier(p.source.subject)} = ${subject}::${sql.raw(type)} LIMIT 1`);
     if (hit) return true;
   }
   const seen = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM lethe.evidence WHERE subject_ref = ${subjectRef(ctx.keys, subject)} LIMIT 1`);

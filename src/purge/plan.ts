@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
-import { rows } from '../db/sql.ts';
+import { castsTo, rows } from '../db/sql.ts';
 import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { actionPending, col, floorPassed, sourceTable, sweepableParts, whereFilter } from '../destroy/predicates.ts';
@@ -36,6 +36,7 @@ export interface PurgePlan {
 
 async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: PurgeTarget, now: Date): Promise<string[]> {
   const type = rules.types.of(p.source, p.source.subject);
+  if (target.kind === 'subject' && !(await castsTo(ctx.db, target.subject, type))) return [];
   const parts = target.kind === 'policy'
     ? sweepableParts(p, now, rules.types.of(p.source, p.source.key))
     : [sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${col(p.source.subject)} = ${target.subject}::${sql.raw(type)}`];

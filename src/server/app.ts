@@ -1,11 +1,12 @@
 // `lethe serve`'s HTTP surface. Fastify's own logger stays off: requests are logged here by
 // route pattern, status and token id only, never headers, bodies or query strings (tokens and
 // subject ids travel in them).
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServiceDeps } from '../service.ts';
 import { carriesQueryText, describeError } from '../log.ts';
 import { BODY_LIMIT_BYTES, HttpError, errorBody, toHttpFailure } from './errors.ts';
 import { assertAllRegistered, guardRoute, type RouteEnv } from './route.ts';
+import { refuseNul } from './validate.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerErasureRoutes } from './routes/erasure.ts';
 import { registerConsentRoutes } from './routes/consent.ts';
@@ -42,11 +43,18 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     // Not always behind a proxy: a client trickling its request must not hold a socket forever.
     requestTimeout: REQUEST_TIMEOUT_MS,
+    // Errors the router raises before any route (a bad %-escape, an over-long path parameter)
+    // get the same `{"error": {"code", "message"}}` body as everything else.
+    frameworkErrors: (error, _request, reply) => {
+      const failure = toHttpFailure(error);
+      void (reply as FastifyReply).code(failure.status).send(errorBody(failure));
+    },
   });
   app.decorateRequest('principal', null);
   // Bodies are JSON or nothing: a text/plain body would otherwise reach handlers as a string.
   app.removeContentTypeParser('text/plain');
   app.addHook('onRoute', guardRoute);
+  app.addHook('preValidation', refuseNul);
 
   app.setErrorHandler((error, request, reply) => {
     const failure = toHttpFailure(error);

@@ -58,6 +58,8 @@ function fastifyFailure(e: unknown): HttpFailure | undefined {
     case 'FST_ERR_CTP_INVALID_JSON_BODY': return f(400, 'invalid_json', 'request body is not valid JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return f(400, 'invalid_json', 'request body is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return f(400, 'bad_request', 'Content-Length does not match the request body');
+    case 'FST_ERR_BAD_URL': return f(400, 'bad_request', 'the URL is not valid: a %-escape in the path does not decode');
+    case 'FST_ERR_MAX_PARAM_LENGTH': return f(414, 'uri_too_long', 'a path parameter is longer than 100 characters');
   }
   if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return f(err.statusCode, 'bad_request', 'the request could not be read');

@@ -9,23 +9,14 @@ import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, parseBody } from '../validate.ts';
+import { identifier, parseBody, queryInstant, reasonText } from '../validate.ts';
 
 const NewHoldBody = z.strictObject({
   subject: identifier(128),
-  reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
+  reason: reasonText(500),
   policy: identifier(100).optional(),
 });
-const ReleaseBody = z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters') });
-
-function instant(name: string, v: unknown): Date | undefined {
-  if (v === undefined) return undefined;
-  const d = new Date(String(v));
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(d.getTime())) {
-    throw new HttpError(400, 'bad_request', `"${name}" must be an ISO 8601 date or time (e.g. 2026-01-31)`);
-  }
-  return d;
-}
+const ReleaseBody = z.strictObject({ reason: reasonText(500) });
 
 export function registerOperationsRoutes(app: FastifyInstance, deps: ServerDeps, env: RouteEnv): void {
   secured(app, env, 'GET /holds', async () => {
@@ -52,7 +43,7 @@ export function registerOperationsRoutes(app: FastifyInstance, deps: ServerDeps,
     const q = request.query as Record<string, unknown>;
     const policy = q.policy === undefined ? undefined : String(q.policy);
     if (policy !== undefined && !deps.rules.get(policy)) throw new HttpError(400, 'bad_request', `"policy" ${policy} is not a loaded policy`);
-    const now = instant('as_of', q.as_of) ?? deps.ctx.clock.now();
+    const now = queryInstant('as_of', q.as_of) ?? deps.ctx.clock.now();
     const ctx = { ...deps.ctx, clock: { now: () => now } };
     const counts = await plan(ctx, deps.rules, { now, subject: q.subject === undefined ? undefined : String(q.subject), policyIds: policy ? [policy] : undefined });
     return { as_of: now.toISOString(), policies: counts };
@@ -62,8 +53,8 @@ export function registerOperationsRoutes(app: FastifyInstance, deps: ServerDeps,
     const q = request.query as Record<string, unknown>;
     const format = q.format === undefined ? 'json' : String(q.format);
     if (format !== 'json' && format !== 'csv') throw new HttpError(400, 'bad_request', '"format" must be json or csv');
-    const from = instant('from', q.from);
-    const to = instant('to', q.to);
+    const from = queryInstant('from', q.from);
+    const to = queryInstant('to', q.to);
     const out = new PassThrough();
     reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
     reply.header('cache-control', 'no-store');

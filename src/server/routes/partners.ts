@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerDeps } from '../app.ts';
 import { publicRoute } from '../route.ts';
-import { errorBody } from '../errors.ts';
+import { BODY_LIMIT_BYTES, errorBody } from '../errors.ts';
 import { confirmRequest } from '../../partners/confirm.ts';
 import { loadPartnerRegistry } from '../../partners/registry.ts';
 import { HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../partners/signature.ts';
@@ -32,8 +32,15 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: ServerDeps): v
   // Keep the exact bytes for the signature check, then let fastify parse the same bytes.
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (request.routeOptions.url !== '/partners/:id/confirmations') return payload;
+    // This route is public: stop reading at the body limit, or anyone could make us buffer gigabytes.
     const chunks: Buffer[] = [];
-    for await (const c of payload) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+    let size = 0;
+    for await (const c of payload) {
+      const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c as string);
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) throw Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+      chunks.push(chunk);
+    }
     const raw = Buffer.concat(chunks);
     (request as WithRaw)[RAW] = raw.toString('utf8');
     return Readable.from([raw]);

@@ -6,12 +6,12 @@ import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, parseBody } from '../validate.ts';
+import { identifier, parseBody, reasonText } from '../validate.ts';
 
 const NewPurgeBody = z.strictObject({
   policy: identifier(100).optional(),
   subject: identifier(128).optional(),
-  reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
+  reason: reasonText(500),
 }).refine((b) => (b.policy === undefined) !== (b.subject === undefined), { message: 'give exactly one of "policy" or "subject"' });
 
 const ApproveBody = z.strictObject({ plan_hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be the 64-hex plan hash').optional() });
