@@ -32,6 +32,10 @@ export function openPostgres(url: string, opts: OpenOptions = {}): Database {
   });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor one dropped while checked out between two statements (pg_terminate_backend, a failover):
+  // with no query running, the client emits 'error', fatal without a listener. The next statement
+  // fails instead, the transaction rolls back, and the pool discards the client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzlePg(pool) as unknown as Db;
   return { db, kind: 'postgres', close: () => pool.end() };
 }
