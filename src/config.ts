@@ -38,6 +38,11 @@ export interface Config {
   readonly evidenceRetain: Duration;
   /** The partner registry (src/partners/registry.ts); absent file = no partners. */
   readonly partnersFile: string;
+  /**
+   * How often `lethe worker` checks PostgreSQL for open scans and batches whose jobs Redis lost
+   * (re-enqueued once twice this old), puts back job schedulers Redis lost, and retries leading.
+   */
+  readonly reconcileEvery: Duration;
   /** How often the worker re-enqueues partner requests whose jobs went missing, and chases overdue ones. */
   readonly partnerSweepEvery: Duration;
 }
@@ -84,6 +89,8 @@ const envSchema = z.object({
     .default(parseDuration('PT24H') as never),
   LETHE_SCAN_EVERY: isoDuration('PT15M')
     .default(parseDuration('PT15M') as never),
+  LETHE_RECONCILE_EVERY: isoDuration('PT30S')
+    .default(parseDuration('PT30S') as never),
   LETHE_PARTNERS: z.string().min(1, 'must not be empty').default('./partners.yaml'),
   LETHE_PARTNER_SWEEP_EVERY: isoDuration('PT30S')
     .default(parseDuration('PT30S') as never),
@@ -131,6 +138,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     batchSize: e.LETHE_BATCH_SIZE,
     concurrency: e.LETHE_CONCURRENCY,
     scanEvery: e.LETHE_SCAN_EVERY,
+    reconcileEvery: e.LETHE_RECONCILE_EVERY,
     erasureDueDays: e.LETHE_ERASURE_DUE_DAYS,
     exportSigningKey: e.LETHE_EXPORT_SIGNING_KEY,
     exportVerifyKey: e.LETHE_EXPORT_VERIFY_KEY,

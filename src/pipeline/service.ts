@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Config } from '../config.ts';
+import { addDuration, type Duration } from '../duration.ts';
 import { LOCKS } from '../db/sql.ts';
 import { describeError } from '../log.ts';
 import { Queues, redisConnection, type QueueName } from './queues.ts';
@@ -14,17 +15,17 @@ import { expireStalePurgeRequests } from '../purge/requests.ts';
 import { pruneEvidence } from '../evidence/prune.ts';
 
 export const SCHEDULER_PREFIX = 'scan:';
-const LEADER_RETRY_MS = 30_000;
-const MAINTENANCE_MS = 30_000;
-const LOST_JOB_GRACE_MS = 60_000;
 
 export interface WorkerService {
   stop(): Promise<void>;
 }
 
-function durationMs(c: Config): number {
-  const d = c.scanEvery;
-  return ((((d.years * 365 + d.months * 30 + d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000;
+const durationMs = (d: Duration): number => addDuration(new Date(0), d).getTime();
+
+/** True when Redis lacks the scheduler of a loaded policy (flushed, or restarted without persistence). */
+export async function schedulersMissing(queues: Queues, rules: Ruleset): Promise<boolean> {
+  const have = new Set((await queues.queue('scan').getJobSchedulers()).map((s) => s.key));
+  return rules.policies.some((p) => !have.has(`${SCHEDULER_PREFIX}${p.id}`));
 }
 
 /** Upserts a scheduler per loaded policy and removes those of policies no longer loaded. */
@@ -57,22 +58,28 @@ export async function startWorkerService(
   leaderClient.on('error', () => {});
   await leaderClient.connect();
   let leader = false;
+  const scanEveryMs = durationMs(config.scanEvery);
   const tryLead = async () => {
     try {
       if (!leader) {
         const r = await leaderClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCKS.schedulerLeader]);
         leader = r.rows[0]!.ok;
         if (leader) {
-          await syncSchedulers(queues, rules, durationMs(config));
+          await syncSchedulers(queues, rules, scanEveryMs);
           ctx.log.info({ policies: rules.policies.length }, 'leading: job schedulers in place');
         }
+      } else if (await schedulersMissing(queues, rules)) {
+        // Redis lost its keys: without this no policy would be scanned again until a restart.
+        await syncSchedulers(queues, rules, scanEveryMs);
+        ctx.log.warn({ policies: rules.policies.length }, 'job schedulers were missing from Redis: put back');
       }
     } catch (e) {
       ctx.log.error({ err: describeError(e) }, 'leader election failed; will retry');
     }
   };
   await tryLead();
-  const leaderTimer = setInterval(() => void tryLead(), LEADER_RETRY_MS);
+  const reconcileMs = durationMs(config.reconcileEvery);
+  const leaderTimer = setInterval(() => void tryLead(), reconcileMs);
   // Evidence older than LETHE_EVIDENCE_RETAIN (≥ 3 years) goes once a day, whichever worker gets there.
   let lastPrune = 0;
   const pruneDaily = async () => {
@@ -81,14 +88,19 @@ export async function startWorkerService(
     const r = await pruneEvidence(ctx, config.evidenceRetain, 'lethe:worker');
     if (r.records > 0) ctx.log.info({ records: r.records, seals: r.seals, cutoff: r.cutoff }, 'pruned evidence past its retention');
   };
+  let maintaining = false;
   const maintenanceTimer = setInterval(() => {
-    reenqueueOpenWork(ctx, queues.enqueue, LOST_JOB_GRACE_MS)
+    // A short LETHE_RECONCILE_EVERY must not stack passes on a slow database.
+    if (maintaining) return;
+    maintaining = true;
+    reenqueueOpenWork(ctx, queues.enqueue, 2 * reconcileMs)
       .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
       .then(() => closeFinishedScheduledRuns(ctx.db, new Date()))
       .then(() => expireStalePurgeRequests(ctx.db, ctx.clock.now()))
       .then(() => pruneDaily())
-      .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'));
-  }, MAINTENANCE_MS);
+      .catch((e) => ctx.log.error({ err: describeError(e) }, 'maintenance failed'))
+      .finally(() => (maintaining = false));
+  }, reconcileMs);
   return {
     async stop() {
       clearInterval(leaderTimer);
