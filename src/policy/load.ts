@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { PolicyError, type PolicyProblem } from '../errors.ts';
 import type { Policy } from './types.ts';
-import { POLICY_ID, policySchema } from './schema.ts';
+import { MAX_POLICY_ID_LENGTH, POLICY_ID, policySchema } from './schema.ts';
 import { Locator } from './positions.ts';
 import { issueProblems } from './problems.ts';
 import { fileStem, resolvePolicy } from './resolve.ts';
@@ -56,7 +56,8 @@ function parse(text: string, file: string, version: string): Parsed {
 function idProblems(data: unknown, file: string, loc: Locator): PolicyProblem[] {
   const id = (data as { id?: unknown }).id;
   const stem = fileStem(file);
-  if (typeof id !== 'string' || !POLICY_ID.test(id) || id === stem) return [];
+  // An over-long id is the schema's problem to report, without quoting all of it back.
+  if (typeof id !== 'string' || !POLICY_ID.test(id) || id.length > MAX_POLICY_ID_LENGTH || id === stem) return [];
   return [{ ...(loc.value(['id']) ?? loc.top()), message: `id "${id}" does not match the file name: rename the file to ${id}.yaml or set id: ${stem}` }];
 }
 

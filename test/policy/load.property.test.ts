@@ -270,6 +270,17 @@ describe('parsePolicy on hostile files', () => {
     expect(parsePolicy(`${base}retain: P1000Y\n`, 'policies/a.yaml').retain.iso).toBe('P1000Y');
   });
 
+  it('an id of 70,000 characters is one short problem, not quoted back whole', () => {
+    const text = `id: ${'x'.repeat(70_000)}\ntitle: t\n`;
+    expect(() => parsePolicy(text, 'policies/a.yaml')).toThrow(PolicyError);
+    try {
+      parsePolicy(text, 'policies/a.yaml');
+    } catch (e) {
+      for (const pr of (e as PolicyError).problems) expect(pr.message.length, pr.message.slice(0, 200)).toBeLessThan(300);
+      expect((e as PolicyError).problems.some((pr) => pr.message.includes('is longer than 100 characters'))).toBe(true);
+    }
+  });
+
   it('refuses an identifier written with quotes, semicolons, spaces or unicode wherever one goes', () => {
     const places = [['source', 'table'], ['source', 'key'], ['source', 'subject'], ['trigger', 'from'], ['children', '0', 'table'], ['children', '0', 'key'], ['children', '0', 'foreign_key']];
     fc.assert(fc.property(policy.filter((g) => g.trigger.kind === 'expiry' && g.children.length > 0), fc.constantFrom(...places),
