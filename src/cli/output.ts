@@ -5,12 +5,15 @@ export interface Io {
   err: (text: string) => void;
   /** stderr is a terminal: progress may be drawn. */
   isTTY: boolean;
+  /** Raw text to stderr, no newline added: a progress line redrawn with `\r` (src/cli/progress.ts). */
+  progress?: (text: string) => void;
 }
 
 export const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
   isTTY: Boolean(process.stderr.isTTY),
+  progress: (t) => process.stderr.write(t),
 };
 
 export function printJson(io: Io, value: unknown): void {

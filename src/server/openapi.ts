@@ -103,7 +103,7 @@ export function openApiDocument(version: string): Schema {
   for (const key of Object.keys(ROUTE_ROLES) as SecuredRoute[]) add(key, SECURED_DOCS[key], ROUTE_ROLES[key]);
   for (const key of PUBLIC_ROUTES) add(key, PUBLIC_DOCS[key] ?? { summary: '' }, undefined);
   for (const route of boardRoutes(collectBoard(DASHBOARD_PREFIX), DASHBOARD_PREFIX)) {
-    add(`${route.method} ${route.url}`, dashboardDoc(route), PREFIX_ROLES[prefixOf(route.method, route.url)!]);
+    add(`${route.method} ${route.url}` as RouteKey, dashboardDoc(route), PREFIX_ROLES[prefixOf(route.method, route.url)!]);
   }
   return {
     openapi: '3.1.0',

@@ -21,7 +21,11 @@ BullMQ pipeline (Redis at REDIS_URL) with the policies in ./policies, verifies t
 chain and prints what was destroyed, held and kept. Each run starts from a fresh database.
 The rejected applications' destruction also notifies a partner: a reference partner on
 127.0.0.1 (registry in ./.lethe/partners.yaml, the policies copied to ./.lethe/policies with
-\`partners: notify\` added) receives signed purge requests and confirms them.`,
+\`partners: notify\` added) receives signed purge requests and confirms them.
+
+Examples:
+  npx lethe demo
+  npx lethe demo --customers 500 --json`,
   async run(args, io) {
     const { flags } = parseFlags('demo', args, { json: { type: 'boolean' }, customers: { type: 'string' } });
     const customers = parseCustomers(optionalString(flags, 'customers'));

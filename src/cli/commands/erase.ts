@@ -24,7 +24,7 @@ one request per ticket. Due date: LETHE_ERASURE_DUE_DAYS working days (default 1
 Exit 0 when the request was carried out (completed, partially deferred or held), 1 when it
 failed, 2 for bad input (unknown subject, duplicate ticket).
 
-Example:
+Examples:
   LETHE_OPERATOR=wang.li npx lethe erase --subject 1000042 --ticket CS-2026-11-0042`,
   async run(args, io) {
     const { flags } = parseFlags('erase', args, { subject: { type: 'string' }, ticket: { type: 'string' }, policies: { type: 'string' }, json: { type: 'boolean' } });
@@ -49,7 +49,11 @@ export const eraseListCommand: Command = {
   help: `Usage: lethe erase list [--json]
 
 Lists erasure requests by due date, with the working days left; requests due within 3 working
-days are flagged "due soon", past their due date "OVERDUE".`,
+days are flagged "due soon", past their due date "OVERDUE".
+
+Examples:
+  npx lethe erase list
+  npx lethe erase list --json`,
   async run(args, io) {
     const { flags } = parseFlags('erase list', args, { json: { type: 'boolean' } });
     const cfg = loadConfig({ database: true, secret: true });
@@ -73,7 +77,14 @@ days are flagged "due soon", past their due date "OVERDUE".`,
 export const eraseShowCommand: Command = {
   name: 'erase show',
   summary: 'one erasure request: per-policy outcome and the reply to the subject',
-  help: `Usage: lethe erase show REQUEST_ID [--json]`,
+  help: `Usage: lethe erase show REQUEST_ID [--json]
+
+Shows one erasure request: its status and due date, the outcome per policy (destroyed,
+anonymised, restricted until when, held) and the reply to send to the subject.
+
+Examples:
+  npx lethe erase show er-3f9a1c2b7d4e
+  npx lethe erase show er-3f9a1c2b7d4e --json`,
   async run(args, io) {
     const { flags, positionals } = parseFlags('erase show', args, { json: { type: 'boolean' } }, 1);
     const id = positionals[0];

@@ -107,7 +107,7 @@ export const evidenceKeygenCommand: Command = {
 Prints a new key pair: LETHE_EXPORT_SIGNING_KEY (private: keep it with LETHE_SECRET) and
 LETHE_EXPORT_VERIFY_KEY (public: give it to whoever checks exports). Stores nothing.
 
-Example:
+Examples:
   npx lethe evidence keygen > export-keys.env`,
   async run(args, io) {
     const { flags } = parseFlags('evidence keygen', args, { json: { type: 'boolean' } });
@@ -126,7 +126,7 @@ export const evidenceFindCommand: Command = {
 Computes the subject's pseudonym (the raw id is not stored anywhere) and lists the evidence
 records that carry it.
 
-Example:
+Examples:
   npx lethe evidence find --subject 1000042`,
   async run(args, io) {
     const { flags } = parseFlags('evidence find', args, { subject: { type: 'string' }, json: { type: 'boolean' } });
@@ -154,7 +154,7 @@ sealed batches and appends an HMAC-chained anchor the remaining chain starts fro
 \`evidence verify\` still checks everything that remains. Export the register first if your
 auditors keep it longer. \`lethe worker\` prunes once a day.
 
-Example:
+Examples:
   npx lethe evidence prune --dry-run`,
   async run(args, io) {
     const { flags } = parseFlags('evidence prune', args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } });

@@ -16,7 +16,7 @@ Places a legal hold on a data subject (all policies, or one). Only the pseudonym
 of the subject is stored. When the command returns, no purge can destroy the subject's
 records, including a sweep already running.
 
-Example:
+Examples:
   LETHE_OPERATOR=wang.li npx lethe hold add --subject 1000042 --reason "AML investigation 2026-117"`,
   async run(args, io) {
     const { flags } = parseFlags('hold add', args, { subject: { type: 'string' }, reason: { type: 'string' }, policy: { type: 'string' }, json: { type: 'boolean' } });
@@ -40,19 +40,23 @@ Example:
 export const holdReleaseCommand: Command = {
   name: 'hold release',
   summary: 'release a legal hold',
-  help: `Usage: lethe hold release HOLD_ID --reason TEXT
+  help: `Usage: lethe hold release HOLD_ID --reason TEXT [--json]
 
-Example:
+Releases a legal hold: the subject's records are destroyed again when due. The reason is kept
+with the hold.
+
+Examples:
   npx lethe hold release hold-3f9a1c2b7d4e --reason "investigation closed"`,
   async run(args, io) {
-    const { flags, positionals } = parseFlags('hold release', args, { reason: { type: 'string' } }, 1);
+    const { flags, positionals } = parseFlags('hold release', args, { reason: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const id = positionals[0];
     if (!id) throw new UsageError('lethe hold release: HOLD_ID is required (see `lethe hold list`)');
     const reason = requireString('hold release', flags, 'reason');
     const cfg = loadConfig({ database: true, secret: true });
     return withRuntime(cfg, async (rt) => {
       await releaseHold(rt.ctx, id, reason, `operator:${operatorName(cfg)}`);
-      io.out(`hold ${id} released`);
+      if (flags.json) printJson(io, { id, released: true });
+      else io.out(`hold ${id} released`);
       return 0;
     });
   },
@@ -61,7 +65,14 @@ Example:
 export const holdListCommand: Command = {
   name: 'hold list',
   summary: 'list active legal holds',
-  help: `Usage: lethe hold list [--json]`,
+  help: `Usage: lethe hold list [--json]
+
+Lists active legal holds: the subject as a pseudonymous reference, the policy (or all), when,
+by whom and why.
+
+Examples:
+  npx lethe hold list
+  npx lethe hold list --json`,
   async run(args, io) {
     const { flags } = parseFlags('hold list', args, { json: { type: 'boolean' } });
     const cfg = loadConfig({ database: true, secret: true });

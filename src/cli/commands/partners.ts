@@ -17,7 +17,7 @@ confirmed, failed, and overdue (sent, unconfirmed, past the deadline the partner
 the registry). Then every overdue request with how long past its deadline, and every failed one
 with its last error. Exit 0 whatever the state: this reports, it does not judge.
 
-Example:
+Examples:
   npx lethe partners status
   npx lethe partners status --json | jq '.overdue[] | select(.overdue_seconds > 86400)'`,
   async run(args, io) {
@@ -56,7 +56,7 @@ For each partner marked \`status: terminated\` in the partner registry (LETHE_PA
 sharing ledger says it received and no confirmed request has covered. Runs once per partner:
 a second run adds nothing. \`lethe worker\` does the same on its partner sweep and delivers them.
 
-Example:
+Examples:
   npx lethe partners terminate-sync`,
   async run(args, io) {
     const { flags } = parseFlags('partners terminate-sync', args, { json: { type: 'boolean' } });

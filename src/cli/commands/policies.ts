@@ -5,35 +5,44 @@ import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { buildRuleset } from '../../policy/ruleset.ts';
 import { openPostgres } from '../../db/connect.ts';
 import { formatProblem } from '../../errors.ts';
-import { table } from '../output.ts';
+import { printJson, table } from '../output.ts';
 import { policiesDir } from './common.ts';
 
 export const policiesCheckCommand: Command = {
   name: 'policies check',
   summary: 'validate policy files (--db: also tables, columns and indexes)',
-  help: `Usage: lethe policies check [--policies DIR] [--db]
+  help: `Usage: lethe policies check [--policies DIR] [--db] [--json]
 
 Validates every policy file in DIR (default LETHE_POLICIES or ./policies). Problems print as
 file:line:col: message, and the command exits 2. With --db, also checks against DATABASE_URL
 that every table and column exists with a fitting type, and warns where no index serves a
-policy's scan.
+policy's scan. --json prints {"policies": [...], "warnings": [...]}; problems still go to
+stderr as file:line:col: message.
 
 Examples:
   npx lethe policies check
-  DATABASE_URL=postgres://lethe@db/lender npx lethe policies check --db`,
+  DATABASE_URL=postgres://lethe@db/lender npx lethe policies check --db --json`,
   async run(args, io) {
-    const { flags } = parseFlags('policies check', args, { policies: { type: 'string' }, db: { type: 'boolean' } });
+    const { flags } = parseFlags('policies check', args, { policies: { type: 'string' }, db: { type: 'boolean' }, json: { type: 'boolean' } });
     const cfg = loadConfig({ database: Boolean(flags.db) });
     const policies = await loadPoliciesWithOverrides(policiesDir(flags, cfg), cfg.policyOverrides);
+    const warnings: string[] = [];
     if (flags.db) {
       const database = openPostgres(cfg.databaseUrl!, { maxConnections: 1 });
       try {
-        const { warnings } = await buildRuleset(database.db, policies);
-        for (const w of warnings) io.err(formatProblem({ ...w, message: `warning: ${w.message}` }));
+        for (const w of (await buildRuleset(database.db, policies)).warnings) warnings.push(formatProblem({ ...w, message: `warning: ${w.message}` }));
       } finally {
         await database.close();
       }
     }
+    if (flags.json) {
+      printJson(io, { policies: policies.map((p) => ({
+        id: p.id, category: p.category, classification: p.classification, trigger: p.trigger.kind,
+        retain: p.retain.iso, minimum: p.minimum?.period.iso ?? null, action: p.action.kind,
+      })), warnings, checked_against_database: Boolean(flags.db) });
+      return 0;
+    }
+    for (const w of warnings) io.err(w);
     io.out(table(['policy', 'category', 'class', 'trigger', 'retain', 'minimum', 'action'], policies.map((p) => [
       p.id, p.category, p.classification, p.trigger.kind === 'expiry' ? `expiry(${p.trigger.from})` : p.trigger.kind,
       p.retain.iso, p.minimum?.period.iso ?? '', p.action.kind,

@@ -24,7 +24,7 @@ with \`lethe purge approve\`; an unapproved request expires after LETHE_PURGE_AP
 every policy, whatever their retention clock. The reason goes into the evidence: say why, and
 put no personal data in it.
 
-Example:
+Examples:
   LETHE_OPERATOR=wang.li npx lethe purge request --policy rejected-loan-applications --reason "backlog after outage INC-2231"`,
   async run(args, io) {
     const { flags } = parseFlags('purge request', args, { policy: { type: 'string' }, subject: { type: 'string' }, reason: { type: 'string' }, json: { type: 'boolean' } });
@@ -58,7 +58,7 @@ that are still due and not held; records that changed are skipped and reported. 
 refuses the approval unless the plan is the one you reviewed. --wait runs the batches in this
 process and prints the outcome.
 
-Example:
+Examples:
   LETHE_OPERATOR=zhao.min npx lethe purge approve pr-3f9a1c2b7d4e --wait`,
   async run(args, io) {
     const { flags, positionals } = parseFlags('purge approve', args, { 'plan-hash': { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' } }, 1);
@@ -99,7 +99,14 @@ async function runToEnd(rt: Runtime, rules: Ruleset, cfg: Config, queues: Queues
 export const purgeListCommand: Command = {
   name: 'purge list',
   summary: 'manual purge requests: pending, approved, executed, expired',
-  help: `Usage: lethe purge list [--json]`,
+  help: `Usage: lethe purge list [--json]
+
+Lists manual purge requests: who asked, why, their status (pending, approved, executed,
+expired) and when an unapproved one expires.
+
+Examples:
+  npx lethe purge list
+  npx lethe purge list --json`,
   async run(args, io) {
     const { flags } = parseFlags('purge list', args, { json: { type: 'boolean' } });
     const cfg = loadConfig({ database: true, secret: true });

@@ -16,7 +16,7 @@ received in the period, their outcome, how many were or are overdue, and their r
 in working days (received to completed: median and max); records restricted and legal holds
 placed. Counts only: nothing identifies a person.
 
-Example:
+Examples:
   npx lethe report --from 2026-01-01 --to 2026-07-01 --json`,
   async run(args, io) {
     const { flags } = parseFlags('report', args, { from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } });

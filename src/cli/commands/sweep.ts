@@ -6,6 +6,7 @@ import { sweep } from '../../pipeline/sweep.ts';
 import { assertRedisAnswers } from '../../pipeline/queues.ts';
 import { registry } from '../../../jobs/index.ts';
 import { printJson } from '../output.ts';
+import { progressBar, progressLine } from '../progress.ts';
 import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
 
 export const sweepCommand: Command = {
@@ -29,15 +30,18 @@ Examples:
       const rules = await loadRuleset(rt, policiesDir(flags, cfg));
       const policyIds = selectPolicies('sweep', rules, optionalString(flags, 'policy'));
       const started = Date.now();
+      const bar = progressLine(io, !flags.json);
       const result = await sweep(rt.ctx, rules, cfg, registry, {
         policyIds,
         actor: `operator:${operatorName(cfg)}`,
-        onProgress: io.isTTY && !flags.json ? ({ totals, batchesOpen }) => {
-          const done = totals.reduce((a, t) => a + t.destroyed + t.anonymised, 0);
-          process.stderr.write(`\rsweeping… ${done} records destroyed or anonymised, ${batchesOpen} batches open   `);
-        } : undefined,
+        onProgress: ({ totals, batchesOpen }) => {
+          const batches = totals.reduce((a, t) => a + t.batches, 0);
+          const records = totals.reduce((a, t) => a + t.destroyed + t.anonymised, 0);
+          // Scans add batches as they go, so the total grows until the last scan is done.
+          bar.update(`sweeping ${progressBar(batches - batchesOpen, batches)} batches · ${records} records destroyed or anonymised`);
+        },
       });
-      if (io.isTTY && !flags.json) process.stderr.write('\n');
+      bar.end();
       if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies });
       else {
         const children = result.policies.reduce((a, p) => a + p.children, 0);

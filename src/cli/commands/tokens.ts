@@ -51,7 +51,7 @@ export const tokensListCommand: Command = {
 
 Lists every API token, revoked ones included (they explain older token:NAME actors).
 
-Example:
+Examples:
   npx lethe tokens list`,
   async run(args, io) {
     const { flags } = parseFlags('tokens list', args, { json: { type: 'boolean' } });
@@ -70,18 +70,22 @@ Example:
 export const tokensRevokeCommand: Command = {
   name: 'tokens revoke',
   summary: 'revoke an API token: it stops working at once',
-  help: `Usage: lethe tokens revoke TOKEN_ID
+  help: `Usage: lethe tokens revoke TOKEN_ID [--json]
 
-Example:
+Revokes an API token: requests with it, and dashboard sessions opened with it, are refused at
+once. The token stays listed, so older token:NAME actors keep their meaning.
+
+Examples:
   npx lethe tokens revoke tok-3f9a1c2b7d4e`,
   async run(args, io) {
-    const { positionals } = parseFlags('tokens revoke', args, {}, 1);
+    const { flags, positionals } = parseFlags('tokens revoke', args, { json: { type: 'boolean' } }, 1);
     const id = positionals[0];
     if (!id) throw new UsageError('lethe tokens revoke: TOKEN_ID is required (see `lethe tokens list`)');
     const cfg = loadConfig({ database: true });
     return withDatabase(cfg, async (db) => {
       const t = await revokeToken(db, id);
-      io.out(`token ${t.id} (${t.name}, ${t.role}) revoked`);
+      if (flags.json) printJson(io, { token: t });
+      else io.out(`token ${t.id} (${t.name}, ${t.role}) revoked`);
       return 0;
     });
   },
