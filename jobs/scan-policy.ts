@@ -1,7 +1,9 @@
-// Scans one policy page by page; each page becomes a batch row and a purge-batch job.
+// Scans one policy page by page; each page becomes a batch row and a purge-batch job (a manual
+// policy's scan opens destruction tasks instead).
 import { UnrecoverableError } from 'bullmq';
 import type { Processor } from '../src/pipeline/workers.ts';
 import { scanPage } from '../src/destroy/scan.ts';
+import { openTasksForScan } from '../src/tasks/open.ts';
 import { failScan, startScheduledScan } from '../src/pipeline/scheduled.ts';
 import { describeError } from '../src/log.ts';
 
@@ -18,6 +20,11 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
   }
   let pages = 0;
   try {
+    // Paper and media: due register rows go into destruction tasks for people, never into batches.
+    if (policy.action.kind === 'manual') {
+      const opened = await openTasksForScan(ctx, ctx.rules, scanId, ctx.config.taskDue);
+      return { scanId, tasks: opened.tasks, lines: opened.added, held: opened.held, unmapped: opened.unmapped };
+    }
     for (;;) {
       // Closing: stop between pages; the scan's cursor is committed, a later job resumes it.
       if (ctx.signal.aborted) return { scanId, pages, paused: true };

@@ -34,6 +34,8 @@ export interface Config {
   readonly exportVerifyKey: KeyObject | undefined;
   /** How long a manual purge request waits for its second operator before it expires. */
   readonly purgeApprovalTtl: Duration;
+  /** How long a paper/media destruction task may take from opening to confirmation before it is overdue. */
+  readonly taskDue: Duration;
   /** How long lethe keeps its own evidence before pruning it (at least 3 years, PIPL art. 56). */
   readonly evidenceRetain: Duration;
   /** The partner registry (src/partners/registry.ts); absent file = no partners. */
@@ -87,6 +89,8 @@ const envSchema = z.object({
     .default(parseDuration('P3Y') as never),
   LETHE_PURGE_APPROVAL_TTL: isoDuration('PT24H')
     .default(parseDuration('PT24H') as never),
+  LETHE_TASK_DUE: isoDuration('P30D')
+    .default(parseDuration('P30D') as never),
   LETHE_SCAN_EVERY: isoDuration('PT15M')
     .default(parseDuration('PT15M') as never),
   LETHE_RECONCILE_EVERY: isoDuration('PT30S')
@@ -144,6 +148,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     exportVerifyKey: e.LETHE_EXPORT_VERIFY_KEY,
     purgeApprovalTtl: e.LETHE_PURGE_APPROVAL_TTL,
     evidenceRetain: e.LETHE_EVIDENCE_RETAIN,
+    taskDue: e.LETHE_TASK_DUE,
     partnersFile: e.LETHE_PARTNERS,
     partnerSweepEvery: e.LETHE_PARTNER_SWEEP_EVERY,
   });

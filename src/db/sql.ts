@@ -36,6 +36,8 @@ export const LOCKS = {
   evidenceChain: 7_411_003,
   /** Held for its life by the one worker that manages job schedulers. */
   schedulerLeader: 7_411_004,
+  /** With a policy's hashtext: one opener of destruction tasks per manual policy at a time. */
+  tasks: 7_411_005,
 } as const;
 
 /**

@@ -63,6 +63,8 @@ export async function purgeBatch(
     if (!p || p.version !== batch.policy_version) {
       throw new PolicyChangedError(`policy ${batch.policy_id} changed or was removed since batch ${batchId} was planned`);
     }
+    // A register of paper and media is destroyed by people, through a task (src/tasks/): never here.
+    if (p.action.kind === 'manual') throw new PolicyChangedError(`policy ${p.id} has action manual: its register is destroyed through tasks, not purge batches`);
     const now = ctx.clock.now();
     const table = { schema: p.source.schema, table: p.source.table };
     const keyType = rules.types.of(table, p.source.key);
@@ -118,7 +120,7 @@ export async function purgeBatch(
       destroyed = gone.length;
       done = gone.map((g) => g.k);
       for (const g of gone) evidence.push({ ...base, trigger: reason(g.k), action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: base.fields });
-    } else {
+    } else if (p.action.kind === 'anonymise') {
       const changed = await anonymiseRows(tx, ctx.keys, rules, p, p.action.fields, go);
       anonymised = changed.length;
       done = changed;

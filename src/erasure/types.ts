@@ -3,7 +3,7 @@ export interface ErasurePolicyOutcome {
   policy: string;
   title: string;
   category: string;
-  action: 'delete' | 'anonymise';
+  action: 'delete' | 'anonymise' | 'manual';
   destroyed: number;
   anonymised: number;
   /** Kept because a statutory minimum still runs: restricted until `until`, then destroyed. */

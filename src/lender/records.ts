@@ -99,3 +99,23 @@ FROM p, public.customers c CROSS JOIN LATERAL generate_series(1, 1 + ${r.below('
   CROSS JOIN LATERAL (SELECT ${r.pick(ACCESS_ACTIONS, e, 106)} AS action) x
 WHERE c.id BETWEEN ${customers.lo} AND ${customers.hi}`;
 }
+
+/**
+ * The paper archive register: the signed application form of half the rejected applications in
+ * `apps`, boxed the day after the decision (85% paper, 10% a removable disk of scans, 5% tape).
+ * The box's file is closed when the application is decided: the clock of paper-loan-applications.
+ */
+export function paperArchiveSql(r: Rng, apps: Range, base: number): string {
+  const k = 'a.id';
+  const media = r.unit(k, 140);
+  return `INSERT INTO public.paper_archive_boxes (id, customer_id, box_code, location, media_class, document_kind, archived_at, closed_at)
+SELECT ${base} + row_number() OVER (ORDER BY a.id), a.customer_id,
+  'BX-' || upper(substr(md5(a.id::text || ':box'), 1, 10)),
+  'SH-ARCH-01/R' || lpad((1 + ${r.below(k, 141, 40)})::text, 2, '0') || '/S' || lpad((1 + ${r.below(k, 142, 12)})::text, 2, '0'),
+  CASE WHEN ${media} < 0.85 THEN 'paper' WHEN ${media} < 0.95 THEN 'disk' ELSE 'magnetic' END,
+  'rejected_application_form',
+  date_trunc('second', a.applied_at + interval '1 day'),
+  a.decided_at
+FROM public.loan_applications a
+WHERE a.id BETWEEN ${apps.lo} AND ${apps.hi} AND a.status = 'rejected' AND ${r.unit(k, 143)} < 0.5`;
+}

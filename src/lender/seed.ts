@@ -12,7 +12,7 @@ import {
   consentsSql, customersSql, deviceRiskEventsSql, kycSql, marketingProfilesSql, type Range,
 } from './people.ts';
 import { applicationsSql, benchApplicationsSql, documentsSql, loansSql, transactionsSql } from './loans.ts';
-import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, salesRecordingsSql } from './records.ts';
+import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, paperArchiveSql, salesRecordingsSql } from './records.ts';
 import { sharingLedgerSql } from './sharing.ts';
 
 /** Rows written per table. */
@@ -127,6 +127,7 @@ async function seedCustomerChunk(db: Executor, r: Rng, now: Date, ids: Range, su
   await append(db, now, summary, 'complaints', (b) => complaintsSql(r, ids, b));
   await append(db, now, summary, 'access_logs', (b) => accessLogsSql(r, ids, b));
   await append(db, now, summary, 'data_sharing_ledger', (b) => sharingLedgerSql(r, ids, b));
+  await append(db, now, summary, 'paper_archive_boxes', (b) => paperArchiveSql(r, apps, b));
 }
 
 /**

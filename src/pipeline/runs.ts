@@ -6,7 +6,8 @@ import { rows } from '../db/sql.ts';
 import type { Policy } from '../policy/types.ts';
 import type { ScanMode } from '../destroy/scan.ts';
 
-export type RunKind = 'sweep' | 'scheduled' | 'erasure' | 'consent' | 'manual';
+/** `task`: one paper/media destruction task, whose steps' evidence it carries (src/tasks/). */
+export type RunKind = 'sweep' | 'scheduled' | 'erasure' | 'consent' | 'manual' | 'task';
 
 export interface NewRun {
   kind: RunKind;

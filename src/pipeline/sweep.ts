@@ -6,6 +6,7 @@ import { createRun, createPolicyScans, finishRun, runProgress, runTotals, type P
 import { Queues, redisConnection } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
+import { linesTasked } from '../tasks/open.ts';
 import { countDeferred, countRestricted, type PolicyCounts } from '../plan/plan.ts';
 
 export interface SweepOptions {
@@ -19,7 +20,8 @@ export interface SweepOptions {
 
 export interface SweepResult {
   runId: string;
-  policies: (PolicyCounts & { children: number; skipped: number })[];
+  /** `tasked`: manual policies only, register rows this sweep put into destruction tasks. */
+  policies: (PolicyCounts & { children: number; skipped: number; tasked?: number })[];
 }
 
 const POLL_MS = 200;
@@ -67,9 +69,12 @@ export async function sweep(
     const destroyed = t?.destroyed ?? 0;
     const anonymised = t?.anonymised ?? 0;
     const failed = t?.failed ?? 0;
+    // A manual policy destroys nothing itself: its due register rows went into destruction tasks.
+    const tasked = p.action.kind === 'manual' ? await linesTasked(ctx.db, runId, p.id) : 0;
     policies.push({
       id: p.id, action: p.action.kind,
-      due: destroyed + anonymised + failed,
+      due: destroyed + anonymised + failed + tasked,
+      ...(p.action.kind === 'manual' ? { tasked } : {}),
       held: t?.held ?? 0,
       deferred: await countDeferred(ctx.db, rules, p, { now }),
       restricted: await countRestricted(ctx.db, rules, p, { now }),

@@ -12,7 +12,8 @@ import { heldSubjects } from '../holds/active.ts';
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
 export interface PolicyCounts {
   id: string;
-  action: 'delete' | 'anonymise';
+  /** `manual`: paper and media; `due` lines go into destruction tasks, never destroyed by a sweep. */
+  action: 'delete' | 'anonymise' | 'manual';
   due: number;
   held: number;
   deferred: number;

@@ -126,6 +126,11 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
       if (misfit) r.problem(path, `${misfit}`);
     }
   }
+  if (p.action.kind === 'manual') {
+    // Shown to the operator as text and grouped by: any type that reads as text will do.
+    column(src, p.action.register.location, 'register.location');
+    column(src, p.action.register.mediaClass, 'register.media_class');
+  }
   p.children.forEach((child, i) => {
     const t = table(child, `children.${i}.table`, true);
     key(t, child.key, `children.${i}.key`);

@@ -115,7 +115,8 @@ export function auditCoverage(catalog: DatabaseCatalog, policies: readonly Polic
   const add = (m: Map<string, string[]>, k: string, id: string) => m.set(k, [...(m.get(k) ?? []), id]);
   const anonymised = new Map<string, string[]>();
   for (const p of policies) {
-    if (p.action.kind === 'delete') add(deletedBy, qualifiedName(p.source), p.id);
+    // A manual policy's register is destroyed whole, row by row, when its tasks are confirmed.
+    if (p.action.kind === 'delete' || p.action.kind === 'manual') add(deletedBy, qualifiedName(p.source), p.id);
     else for (const f of p.action.fields) add(anonymised, `${qualifiedName(p.source)}.${f.column}`, p.id);
     for (const c of p.children) add(deletedBy, qualifiedName(c), p.id);
   }

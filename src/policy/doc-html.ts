@@ -1,6 +1,6 @@
 // The catalogue as one standalone HTML page: inline style, no script, no external asset, every
 // value escaped; each policy starts on a new printed page when it does not fit the current one.
-import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, manualText, type Noted, type PolicyDoc } from './doc-model.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -42,7 +42,8 @@ function section(d: PolicyDoc): string {
   const minimum = d.minimum
     ? `${escapeHtml(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' <span class="note">set by this deployment\'s override file</span>' : ''}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${escapeHtml(d.minimum.reason)}` : ''}`
     : 'none (no statutory floor: an erasure request destroys at once)';
-  const action = d.action === 'delete' ? 'delete'
+  const action = d.register ? prose(manualText(d.register, (c) => `\`${c}\``))
+    : d.action === 'delete' ? 'delete'
     : `anonymise:<ul>${d.fields.map((f) => `<li>${code(f.column)} ${escapeHtml(f.strategy)}${f.note ? ` <span class="note">${escapeHtml(f.note)}</span>` : ''}</li>`).join('')}</ul>`;
   const rowsOut: [string, string][] = [
     ['category', escapeHtml(d.category)],

@@ -11,7 +11,7 @@ export const DOC_TITLE = 'Retention policies';
 
 /** The legend printed above the catalogue in both formats. */
 export const DOC_LEGEND = [
-  'Each policy names the records it governs, the column whose time starts its clock, how long they are kept (`retain`), any statutory floor (`minimum`: nothing destroys earlier, not even an erasure request, which is deferred until the floor ends), and what happens at the end: the record is deleted, or the listed columns are anonymised. A legal hold (`lethe hold`) stops both.',
+  'Each policy names the records it governs, the column whose time starts its clock, how long they are kept (`retain`), any statutory floor (`minimum`: nothing destroys earlier, not even an erasure request, which is deferred until the floor ends), and what happens at the end: the record is deleted, or the listed columns are anonymised, or — for paper and storage media (`manual`) — a destruction task is opened for people to approve, hand over, destroy by the method the media class requires, and confirm before a witness. A legal hold (`lethe hold`) stops all three.',
   'Durations are ISO 8601 (P30D = 30 days, P6M = 6 months, P10Y = 10 years). Classification is JR/T 0171-2020 (C1 lowest, C3 highest). In the notes, ✔ marks a figure read in the text of the law, ◐ one from a secondary summary and ✘ one not yet checked.',
 ];
 
@@ -38,6 +38,8 @@ export interface PolicyDoc {
   retain: Noted & { overridden: boolean };
   minimum: { period: string; from: string; basis: Noted[]; reason: string | undefined; overridden: boolean } | undefined;
   action: string;
+  /** `manual`: the register's columns and the destruction method per media class. */
+  register: { location: string; mediaClass: string; methods: { mediaClass: string; method: string }[] } | undefined;
   /** Anonymised columns and what happens to each; empty for delete. */
   fields: { column: string; strategy: string; note: string | undefined }[];
   children: { table: string; foreignKey: string }[];
@@ -154,8 +156,13 @@ export function describePolicy(p: Policy): PolicyDoc {
       reason: typeof reason === 'string' ? reason : undefined,
       overridden: isOverridden(p, 'minimum.period'),
     },
-    action: p.action.kind === 'delete' ? 'delete' : 'anonymise',
-    fields: p.action.kind === 'delete' ? [] : p.action.fields.map((f) => ({
+    action: p.action.kind,
+    register: p.action.kind === 'manual' ? {
+      location: p.action.register.location,
+      mediaClass: p.action.register.mediaClass,
+      methods: Object.entries(p.action.register.methods).sort(([a], [b]) => a.localeCompare(b)).map(([mediaClass, method]) => ({ mediaClass, method })),
+    } : undefined,
+    fields: p.action.kind !== 'anonymise' ? [] : p.action.fields.map((f) => ({
       column: f.column, strategy: describeStrategy(f.strategy), note: c.at('action', 'anonymise', f.column),
     })),
     children: p.children.map((ch) => ({ table: tableName(ch), foreignKey: ch.foreignKey })),
@@ -163,6 +170,11 @@ export function describePolicy(p: Policy): PolicyDoc {
     basis: p.basis.map((b, i) => ({ text: b, note: c.at('basis', i) })),
     notes: c.header(),
   };
+}
+
+/** The action row of a manual policy, in either format (`code` quotes a column name). */
+export function manualText(r: NonNullable<PolicyDoc['register']>, code: (s: string) => string): string {
+  return `manual: due register rows go into a destruction task (approve → hand over → destroy → confirm with a witness), the row is deleted on confirmation; location ${code(r.location)}, media class ${code(r.mediaClass)}; methods: ${r.methods.map((m) => `${m.mediaClass} → ${m.method}`).join(', ')}`;
 }
 
 /** The catalogue's policies in a stable order: by id. */

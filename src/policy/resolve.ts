@@ -4,7 +4,7 @@ import type { PolicyProblem } from '../errors.ts';
 import { approximateDays, parseDuration, type Duration } from '../duration.ts';
 import type { Path } from './positions.ts';
 import type { Locator } from './positions.ts';
-import type { RawCondition, RawPolicy, RawStrategy } from './schema.ts';
+import type { DestructionMethod, RawCondition, RawPolicy, RawStrategy } from './schema.ts';
 import type { AnonymiseStrategy, Policy, TableRef, Trigger, WhereCondition } from './types.ts';
 
 export const DEFAULT_SCHEMA = 'public';
@@ -34,6 +34,33 @@ function strategy(s: RawStrategy): AnonymiseStrategy {
   return { kind: 'bucket', size: s.bucket! };
 }
 
+/** Who destroys what by which method, when no policy says otherwise (JR/T 0171-2020 ✘). */
+export const DEFAULT_METHODS: Record<string, DestructionMethod> = {
+  paper: 'shred',
+  magnetic: 'degauss',
+  disk: 'overwrite-3',
+  optical: 'crush',
+  flash: 'crush',
+};
+
+type Problem = (where: Path, message: string, at?: 'key' | 'value') => void;
+
+function manualAction(raw: RawPolicy, problem: Problem): Policy['action'] {
+  const r = raw.register;
+  if (r === undefined) {
+    problem(['action'], 'action manual needs register: { location: column, media_class: column, methods?: { class: method } }');
+    return { kind: 'delete' };
+  }
+  // Rows of a register are items in a cabinet: nothing hangs off them that lethe could delete,
+  // and partners are told when the data itself goes, not when its paper copy is shredded.
+  if (raw.children !== undefined) problem(['children'], 'children are not used by action manual: people destroy the register\'s items, and confirming a task deletes their register rows', 'key');
+  if (raw.partners !== undefined) problem(['partners'], 'partners: notify is not supported with action manual', 'key');
+  for (const column of [r.location, r.media_class]) {
+    if (column === raw.source.key) problem(['register'], `register names the source key ${column} as a location or media class column`, 'key');
+  }
+  return { kind: 'manual', register: { location: r.location, mediaClass: r.media_class, methods: { ...DEFAULT_METHODS, ...(r.methods ?? {}) } } };
+}
+
 export interface ResolveInput {
   raw: RawPolicy;
   file: string;
@@ -44,7 +71,7 @@ export interface ResolveInput {
 
 export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): Policy | PolicyProblem[] {
   const problems: PolicyProblem[] = [];
-  const problem = (where: Path, message: string, at: 'key' | 'value' = 'value') => {
+  const problem: Problem = (where, message, at = 'value') => {
     const pos = (at === 'key' ? loc.key(where) : loc.value(where)) ?? loc.top();
     problems.push({ ...pos, message });
   };
@@ -80,7 +107,12 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
 
   const { key, subject } = raw.source;
   let action: Policy['action'] = { kind: 'delete' };
-  if (raw.action !== 'delete') {
+  if (raw.action === 'manual') {
+    action = manualAction(raw, problem);
+  } else if (raw.register !== undefined) {
+    problem(['register'], 'register is only for action: manual (physical items destroyed by people, with a task)', 'key');
+  }
+  if (typeof raw.action === 'object') {
     const fields = Object.entries(raw.action.anonymise).map(([column, s]) => ({ column, strategy: strategy(s) }));
     for (const f of fields) {
       if (f.column === key || f.column === subject) {

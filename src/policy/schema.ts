@@ -77,10 +77,26 @@ const strategy = z.union([
   strategyObject,
 ], { error: 'is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })' });
 
+const ACTION_ERROR = 'must be delete, manual or { anonymise: { column: strategy } }';
 const action = z.union([
-  z.literal('delete', { error: 'must be delete or { anonymise: { column: strategy } }' }),
+  z.enum(['delete', 'manual'], { error: ACTION_ERROR }),
   strict({ anonymise: columnMap(strategy, 'must name at least one column') }),
-], { error: 'must be delete or { anonymise: { column: strategy } }' });
+], { error: ACTION_ERROR });
+
+/** How a medium is destroyed (JR/T 0171-2020 asks for a method fit for the medium). */
+export const DESTRUCTION_METHODS = ['shred', 'degauss', 'overwrite-3', 'crush', 'incinerate'] as const;
+export type DestructionMethod = (typeof DESTRUCTION_METHODS)[number];
+const MEDIA_CLASS = /^[a-z][a-z0-9_-]{0,39}$/;
+
+/** `action: manual`: the source table is a register of physical items (archive boxes, disks, tapes). */
+const register = strict({
+  location: identifier,
+  media_class: identifier,
+  methods: z.record(
+    z.string().regex(MEDIA_CLASS, 'is not a media class name (lowercase letters, digits, _ and -, e.g. paper)'),
+    z.enum(DESTRUCTION_METHODS, { error: `is not a destruction method (${DESTRUCTION_METHODS.join(', ')})` }),
+  ).optional(),
+});
 
 export const policySchema = strict({
   id: z.string()
@@ -117,6 +133,7 @@ export const policySchema = strict({
   action,
   children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier })).optional(),
   partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
+  register: register.optional(),
 });
 
 export type RawPolicy = z.infer<typeof policySchema>;

@@ -3,6 +3,7 @@
 // catalog.ts) confirms them against the database before any SQL is built from them.
 import type { Duration } from '../duration.ts';
 import type { SourcePosition } from '../errors.ts';
+import type { DestructionMethod } from './schema.ts';
 
 export type Classification = 'C1' | 'C2' | 'C3';
 
@@ -55,9 +56,20 @@ export interface AnonymiseField {
   strategy: AnonymiseStrategy;
 }
 
+/** `action: manual`: the source table is a register of physical items lethe never deletes by itself. */
+export interface Register {
+  /** Column saying where the item is kept (shown to whoever fetches it for destruction). */
+  location: string;
+  /** Column naming the item's media class (`paper`, `magnetic`, `disk`…). */
+  mediaClass: string;
+  /** Media class → destruction method; a class not listed is never put into a task. */
+  methods: Record<string, DestructionMethod>;
+}
+
 export type Action =
   | { kind: 'delete' }
-  | { kind: 'anonymise'; fields: AnonymiseField[] };
+  | { kind: 'anonymise'; fields: AnonymiseField[] }
+  | { kind: 'manual'; register: Register };
 
 export interface Child extends TableRef {
   key: string;

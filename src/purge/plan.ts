@@ -20,7 +20,7 @@ export type PurgeTarget = { kind: 'policy'; policyId: string } | { kind: 'subjec
 export interface PlannedPolicy {
   id: string;
   version: string;
-  action: 'delete' | 'anonymise';
+  action: 'delete' | 'anonymise' | 'manual';
   records: number;
   /** A few pseudonymous record refs, so the approver can spot-check what is meant. */
   samples: string[];
@@ -52,7 +52,12 @@ async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: Pu
 
 export async function computePurgePlan(ctx: EngineContext, rules: Ruleset, target: PurgeTarget): Promise<PurgePlan> {
   const now = ctx.clock.now();
-  const chosen = target.kind === 'policy' ? rules.policies.filter((p) => p.id === target.policyId) : rules.policies;
+  // Paper and media are destroyed by people through tasks (`lethe tasks`), never by a purge.
+  const manual = rules.policies.filter((p) => p.action.kind === 'manual');
+  if (target.kind === 'policy' && manual.some((p) => p.id === target.policyId)) {
+    throw new UsageError(`policy ${target.policyId} has action manual: its register is destroyed through destruction tasks (\`lethe tasks list\`), not a purge`);
+  }
+  const chosen = target.kind === 'policy' ? rules.policies.filter((p) => p.id === target.policyId) : rules.policies.filter((p) => !manual.includes(p));
   const items: PurgePlan['items'] = [];
   const policies: PlannedPolicy[] = [];
   for (const p of chosen) {

@@ -114,7 +114,7 @@ describe('seedLender', () => {
     await seedLender(t.db, { customers: 200, now: NOW, seed: 9, bulk: true });
     expect(await orphans()).toBe(0);
     const [{ n }] = (await rows<{ n: string }>(t.db, sql`SELECT count(*)::text AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace`)) as [{ n: string }];
-    expect(Number(n)).toBe(17);
+    expect(Number(n)).toBe(18);
     const [app] = await rows<{ id: string }>(t.db, sql`SELECT application_id::text AS id FROM loan_application_documents LIMIT 1`);
     await expect(t.db.execute(sql`DELETE FROM loan_applications WHERE id = ${app!.id}::bigint`)).rejects.toMatchObject({
       cause: expect.objectContaining({ code: '23503' }),

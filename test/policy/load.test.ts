@@ -109,6 +109,13 @@ describe('parsePolicy: valid files', () => {
     expect(p.positions['children.0.table']).toMatchObject({ line: 19, col: 14 });
     expect(p.positions['children.0.foreign_key']).toMatchObject({ line: 19, col: 55 });
   });
+
+  it('reads action manual with its register; methods default per media class and may be added to', () => {
+    const p = parsePolicy(edit(17, 'action: manual', 'register:', '  location: shelf', '  media_class: medium', '  methods: { tape: degauss, paper: incinerate }', ''), FILE);
+    expect(p.action).toEqual({ kind: 'manual', register: { location: 'shelf', mediaClass: 'medium',
+      methods: { paper: 'incinerate', magnetic: 'degauss', disk: 'overwrite-3', optical: 'crush', flash: 'crush', tape: 'degauss' } } });
+    expect(p.positions['register.media_class']).toMatchObject({ line: 20, col: 16 });
+  });
 });
 
 describe('parsePolicy: problems at file:line:col', () => {
@@ -142,7 +149,15 @@ describe('parsePolicy: problems at file:line:col', () => {
     [edit(16, 'retain: 30 days'), `${FILE}:16:9: retain "30 days" is not an ISO 8601 duration (e.g. P30D)`],
     [edit(16, 'retain: 30'), `${FILE}:16:9: retain must be text, not a number (30)`],
     [edit(16, 'retain: P'), `${FILE}:16:9: retain "P" is not an ISO 8601 duration (e.g. P30D)`],
-    [edit(17, 'action: destroy'), `${FILE}:17:9: action "destroy" must be delete or { anonymise: { column: strategy } }`],
+    [edit(17, 'action: destroy'), `${FILE}:17:9: action "destroy" must be delete, manual or { anonymise: { column: strategy } }`],
+    [edit(17, 'action: manual'), `${FILE}:17:9: action manual needs register: { location: column, media_class: column, methods?: { class: method } }`],
+    [edit(17, 'action: manual', 'register: { location: loc, media_class: m, methods: { paper: burn } }', ''),
+      `${FILE}:18:62: register.methods.paper "burn" is not a destruction method (shred, degauss, overwrite-3, crush, incinerate)`],
+    [edit(17, 'action: manual', 'register: { location: loc, media_class: m, methods: { Paper: shred } }', ''),
+      `${FILE}:18:55: register.methods key "Paper" is not a media class name (lowercase letters, digits, _ and -, e.g. paper)`],
+    [edit(17, 'action: manual', 'register: { location: loc, media_class: m }', 'children:', '  - { table: docs, key: id, foreign_key: a }', ''),
+      `${FILE}:19:1: children are not used by action manual: people destroy the register's items, and confirming a task deletes their register rows`],
+    [BASE + 'register: { location: loc, media_class: m }\n', `${FILE}:18:1: register is only for action: manual (physical items destroyed by people, with a task)`],
     [edit(17, 'action: { anonymise: {} }'), `${FILE}:17:22: action.anonymise {} must name at least one column`],
     [edit(17, 'action: { anonymise: { phone: blank } }'), `${FILE}:17:31: action.anonymise.phone "blank" is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })`],
     [edit(17, 'action: { anonymise: { phone: { keep_prefix: -1 } } }'), `${FILE}:17:46: action.anonymise.phone.keep_prefix -1 must be 0 or more`],
@@ -156,7 +171,7 @@ describe('parsePolicy: problems at file:line:col', () => {
     [BASE + 'children:\n  - { table: docs, key: id }\n', `${FILE}:19:5: children[0].foreign_key is required`],
     [BASE + 'children:\n  - { table: docs, key: id, foreign_key: a }\n  - { table: public.docs, key: id, foreign_key: b }\n',
       `${FILE}:20:14: children[1].table public.docs is listed twice`],
-    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, action, children, partners)`],
+    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, action, children, partners, register)`],
   ])('%#', (text, expected) => {
     expect(problems(text)).toContain(expected);
   });

@@ -57,6 +57,8 @@ const INSERTS: Record<string, Insert> = {
     VALUES (${c}::bigint, 'phone', 'oss://r.m4a', 300, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'face-verification-images': (c, at) => sql`INSERT INTO face_verifications (customer_id, image_uri, similarity, result, verified_at)
     VALUES (${c}::bigint, 'oss://f.jpg', 0.95, 'pass', ${ts(at)}) RETURNING id::text AS id`,
+  'paper-loan-applications': (c, at, v) => sql`INSERT INTO paper_archive_boxes (customer_id, box_code, location, media_class, document_kind, archived_at, closed_at)
+    VALUES (${c}::bigint, 'BX-1', 'SH-ARCH-01/R01/S01', 'paper', ${v ? 'approved_loan_contract' : 'rejected_application_form'}, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'complaint-records': (c, at) => sql`INSERT INTO complaints (customer_id, channel, category, summary, received_at, closed_at)
     VALUES (${c}::bigint, 'app', 'fees', '王小明 对手续费有异议', '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'access-logs': (c, at) => sql`INSERT INTO access_logs (customer_id, actor, action, ip, user_agent, written_at)
@@ -65,9 +67,9 @@ const INSERTS: Record<string, Insert> = {
 
 /** The policies whose clock column may be NULL (a NULL clock has not started). */
 const NULLABLE_CLOCK = new Set(['customer-profile-anonymise', 'kyc-records', 'rejected-loan-applications', 'approved-loan-files',
-  'credit-negative-records', 'sales-recordings', 'complaint-records']);
+  'credit-negative-records', 'sales-recordings', 'complaint-records', 'paper-loan-applications']);
 /** Policies with a `where` that the out_of_scope variant fails. */
-const HAS_SCOPE = new Set(['rejected-loan-applications', 'approved-loan-files']);
+const HAS_SCOPE = new Set(['rejected-loan-applications', 'approved-loan-files', 'paper-loan-applications']);
 
 interface Seeded { past: string; before: string; notStarted?: string; outOfScope?: string }
 
@@ -126,7 +128,9 @@ describe('the default policy pack on the reference lender', () => {
       const c = planned.find((x) => x.id === p.id)!;
       expect({ id: p.id, due: c.due, held: c.held, deferred: c.deferred })
         .toEqual({ id: p.id, due: 1, held: 0, deferred: 0 });
-      expect(c[p.action.kind === 'delete' ? 'destroyed' : 'anonymised'], p.id).toBe(1);
+      // A manual policy destroys nothing itself: its due line goes into a destruction task.
+      if (p.action.kind === 'manual') expect({ destroyed: c.destroyed, action: c.action }).toEqual({ destroyed: 0, action: 'manual' });
+      else expect(c[p.action.kind === 'delete' ? 'destroyed' : 'anonymised'], p.id).toBe(1);
     }
   });
 
@@ -141,6 +145,9 @@ describe('the default policy pack on the reference lender', () => {
         for (const c of p.children) {
           expect(await count(t.db, `${c.schema}.${c.table}`, sql`${sql.identifier(c.foreignKey)} = ${s.past}::bigint`), `${p.id}: children`).toBe(0);
         }
+      } else if (p.action.kind === 'manual') {
+        expect(await count(t.db, table, byId([s.past])), `${p.id}: a register line stays until its task is confirmed`).toBe(1);
+        expect(await count(t.db, 'lethe.destruction_task_lines', sql`record_key = ${s.past} AND state = 'open'`), `${p.id}: in a task`).toBe(1);
       } else {
         const columns = p.action.fields.map((f) => sql`${sql.identifier(f.column)}::text`);
         const [after] = await rows<{ v: (string | null)[] }>(t.db, sql`SELECT ARRAY[${sql.join(columns, sql`, `)}] AS v FROM ${sql.identifier(p.source.schema)}.${sql.identifier(p.source.table)} WHERE id = ${s.past}::bigint`);
@@ -165,7 +172,9 @@ describe('the default policy pack on the reference lender', () => {
       const c = counts.find((x) => x.id === p.id)!;
       const floorCoversBefore = p.minimum !== undefined && p.minimum.from === (p.trigger.kind === 'expiry' ? p.trigger.from : '')
         && approximateDays(p.minimum.period) >= approximateDays(p.retain);
-      expect({ id: p.id, deferred: c.deferred, due: c.due }).toEqual({ id: p.id, deferred: floorCoversBefore ? 1 : 0, due: floorCoversBefore ? 0 : 1 });
+      // A manual policy's past line is still in the register (in its task, awaiting the people).
+      const stillThere = p.action.kind === 'manual' ? 1 : 0;
+      expect({ id: p.id, deferred: c.deferred, due: c.due }).toEqual({ id: p.id, deferred: floorCoversBefore ? 1 : 0, due: floorCoversBefore ? 0 : 1 + stillThere });
     }
   });
 

@@ -15,6 +15,7 @@ import { tokensCreateCommand, tokensListCommand, tokensRevokeCommand } from './t
 import { eraseCommand, eraseListCommand, eraseShowCommand } from './erase.ts';
 import { purgeApproveCommand, purgeListCommand, purgeRequestCommand } from './purge.ts';
 import { partnersStatusCommand, partnersTerminateSyncCommand } from './partners.ts';
+import { tasksApproveCommand, tasksConfirmCommand, tasksHandoverCommand, tasksListCommand, tasksShowCommand } from './tasks.ts';
 
 export interface Command {
   /** `plan`, or a group and verb: `hold add`. */
@@ -45,6 +46,11 @@ export const COMMANDS: Command[] = [
   purgeListCommand,
   partnersStatusCommand,
   partnersTerminateSyncCommand,
+  tasksListCommand,
+  tasksShowCommand,
+  tasksApproveCommand,
+  tasksHandoverCommand,
+  tasksConfirmCommand,
   evidenceVerifyCommand,
   evidenceExportCommand,
   evidenceFindCommand,
