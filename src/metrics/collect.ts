@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { workingDaysLeft } from '../erasure/workdays.ts';
+import { taskCounts } from '../tasks/list.ts';
 
 /** Open erasure requests with this many working days left or fewer count as due soon. */
 export const DUE_SOON_WORKING_DAYS = 3;
@@ -69,5 +70,12 @@ export async function collectMetrics(db: Executor, now: Date): Promise<{ content
   for (const [status, n] of counts) byStatus.set({ status }, n);
   overdue.set(late);
   dueSoon.set(soon);
+
+  // Paper and media destruction tasks (src/tasks/): overdue = not confirmed by their deadline.
+  const tasks = await taskCounts(db, now);
+  const taskStatus = gauge(registry, 'lethe_destruction_tasks', 'Paper and media destruction tasks by status', ['status']);
+  for (const [status, n] of Object.entries(tasks.byStatus)) taskStatus.set({ status }, n);
+  gauge(registry, 'lethe_destruction_tasks_overdue', 'Destruction tasks not confirmed by their deadline (LETHE_TASK_DUE after opening)').set(tasks.overdue);
+  gauge(registry, 'lethe_destruction_tasks_overdue_oldest_seconds', 'Seconds the oldest overdue destruction task is past its deadline').set(tasks.oldestOverdueSeconds);
   return { contentType: registry.contentType, text: await registry.metrics() };
 }

@@ -14,6 +14,7 @@ import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerPartnerRoutes } from './routes/partners.ts';
 import type { PartnerRegistry, SecretLookup } from '../partners/registry.ts';
 import { registerPurgeRoutes } from './routes/purge.ts';
+import { registerTaskRoutes } from './routes/tasks.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOverviewRoutes } from './routes/overview.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
@@ -84,6 +85,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerMetricsRoutes(app, deps, env);
   registerPartnerRoutes(app, deps);
   registerPurgeRoutes(app, deps, env);
+  registerTaskRoutes(app, deps, env);
   registerOperationsRoutes(app, deps, env);
   registerOverviewRoutes(app, deps, env);
   registerOpenApiRoutes(app, env);

@@ -46,6 +46,19 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
   },
   'GET /purge-requests': { summary: 'Lists purge requests' },
   'GET /purge-requests/:id': { summary: 'One purge request, its plan and outcome' },
+  'GET /destruction-tasks': { summary: 'Paper and media destruction tasks still to do (query: overdue=true, all=true)' },
+  'GET /destruction-tasks/:id': { summary: 'One destruction task: its steps and the register lines still to destroy, with their location' },
+  'POST /destruction-tasks/:id/approve': { summary: 'Approves an opened destruction task (four eyes: not by whoever opened it)',
+    body: object({ lines: { type: 'integer', minimum: 1, description: 'the number of lines the approver reviewed: refused if the task now has another' } }, []) },
+  'POST /destruction-tasks/:id/handover': {
+    summary: 'Records the handover of an approved task\'s items to the person who destroys them',
+    body: object({ executor: str('who destroys the items', { maxLength: 200 }), note: str('kept with the task, never in evidence', { maxLength: 500 }) }, ['executor']),
+  },
+  'POST /destruction-tasks/:id/confirm': {
+    summary: 'The witness (this token\'s name; not the executor) confirms the destruction: register rows deleted, evidence per item',
+    body: object({ executor: str('who the task was handed over to', { maxLength: 200 }), witness: str('the token\'s own name', { maxLength: 200 }),
+      certificate: str('e.g. the contractor\'s destruction certificate number', { maxLength: 200 }) }, ['executor', 'witness']),
+  },
   'GET /': {
     summary: 'The retention overview page (HTML)',
     query: [{ name: 'token', description: 'the API token, for browsers (this route only); prefer the Authorization header' }],
@@ -78,6 +91,8 @@ function dashboardDoc(route: BoardRoute): Doc {
 export const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}').replace(/\*$/, '{path}');
 
 const ERROR = { $ref: '#/components/schemas/Error' };
+/** POST routes whose body may be left out. */
+const OPTIONAL_BODY: readonly RouteKey[] = ['POST /purge-requests/:id/approve', 'POST /destruction-tasks/:id/approve'];
 const errors = (codes: string[]) => Object.fromEntries(codes.map((c) => [c, { description: 'error', content: { 'application/json': { schema: ERROR } } }]));
 
 function operation(key: RouteKey, doc: Doc, roles: readonly string[] | undefined): Schema {
@@ -87,7 +102,7 @@ function operation(key: RouteKey, doc: Doc, roles: readonly string[] | undefined
   return {
     summary: doc.summary,
     ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
-    ...(doc.body ? { requestBody: { required: method === 'POST' && key !== 'POST /purge-requests/:id/approve', content: { 'application/json': { schema: doc.body } } } } : {}),
+    ...(doc.body ? { requestBody: { required: method === 'POST' && !OPTIONAL_BODY.includes(key), content: { 'application/json': { schema: doc.body } } } } : {}),
     responses: { 200: { description: 'ok' }, ...errors(roles ? ['400', '401', '403', '404'] : ['400', '404']) },
     ...(roles ? { security: [{ bearer: [] }], 'x-roles': [...roles] } : { security: [] }),
   };

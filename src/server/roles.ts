@@ -24,6 +24,12 @@ export const ROUTE_ROLES = {
   'POST /purge-requests/:id/approve': ['approver'],
   'GET /purge-requests': EVERYONE,
   'GET /purge-requests/:id': EVERYONE,
+  'GET /destruction-tasks': EVERYONE,
+  'GET /destruction-tasks/:id': EVERYONE,
+  'POST /destruction-tasks/:id/approve': ['approver'],
+  'POST /destruction-tasks/:id/handover': ['operator'],
+  // The witness confirms under their own token (src/tasks/steps.ts): an operator's.
+  'POST /destruction-tasks/:id/confirm': ['operator'],
   'GET /': EVERYONE,
   'GET /openapi.json': EVERYONE,
 } as const satisfies Record<RouteKey, readonly Role[]>;

@@ -1,7 +1,7 @@
 // The people's side of destroying paper and media (JR/T 0171-2020: registered, approved, handed
 // over, supervised): approve → hand over → confirm. Each step checks the order and who may take
 // it, re-checks legal holds, and writes its evidence in the same transaction; a refused step
-// changes nothing (UsageError, exit 2 / HTTP 409).
+// changes nothing (UsageError, exit 2; over HTTP 400, or 409 for a step out of order).
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
@@ -15,6 +15,11 @@ import type { EvidenceInput } from '../evidence/append.ts';
 import { taskable } from './open.ts';
 
 export type TaskStatus = 'opened' | 'approved' | 'handed_over' | 'confirmed';
+
+/** A step the task's state does not allow now (wrong order, nothing left): exit 2, HTTP 409. */
+export class TaskStateError extends UsageError {
+  override name = 'TaskStateError';
+}
 
 const NEXT_STEP: Record<TaskStatus, string> = {
   opened: 'approve it (`lethe tasks approve`)',
@@ -56,7 +61,7 @@ async function lockTask(tx: Tx, rules: Ruleset, id: string, expected: TaskStatus
     FROM lethe.destruction_tasks t JOIN lethe.runs r ON r.id = t.run_id WHERE t.id = ${id} FOR UPDATE OF t`);
   if (!task) throw new NotFoundError(`no destruction task ${id} (see \`lethe tasks list\`)`);
   if (task.status !== expected) {
-    throw new UsageError(`task ${id} is ${task.status.replace('_', ' ')}: only a task that is ${expected.replace('_', ' ')} can be ${step}; next for it: ${NEXT_STEP[task.status]}`);
+    throw new TaskStateError(`task ${id} is ${task.status.replace('_', ' ')}: only a task that is ${expected.replace('_', ' ')} can be ${step}; next for it: ${NEXT_STEP[task.status]}`);
   }
   const p = rules.get(task.policy_id);
   if (!p || p.action.kind !== 'manual') throw new UsageError(`task ${id} belongs to policy ${task.policy_id}, which is not loaded as a manual policy`);
@@ -101,8 +106,8 @@ export interface StepResult {
   gone: number;
 }
 
-/** Four eyes: whoever opened the task (or the sweep that did) cannot approve it. */
-export async function approveTask(ctx: EngineContext, rules: Ruleset, id: string, actor: string): Promise<StepResult> {
+/** Four eyes: whoever opened the task (or the sweep that did) cannot approve it. `expectedLines`: what the approver saw. */
+export async function approveTask(ctx: EngineContext, rules: Ruleset, id: string, actor: string, opts: { expectedLines?: number | undefined } = {}): Promise<StepResult> {
   return ctx.db.transaction(async (tx) => {
     const { task, p } = await lockTask(tx, rules, id, 'opened', 'approved');
     if (personOf(task.opened_by) === personOf(actor)) {
@@ -110,7 +115,11 @@ export async function approveTask(ctx: EngineContext, rules: Ruleset, id: string
     }
     const now = ctx.clock.now();
     const { open, held, evidence: heldEvidence } = await dropHeld(tx, p, task, actor, now);
-    if (open.length === 0) throw new UsageError(`task ${id} has no lines left to destroy (${held} came under a legal hold): nothing to approve`);
+    if (open.length === 0) throw new TaskStateError(`task ${id} has no lines left to destroy (${held} came under a legal hold): nothing to approve`);
+    // Approval binds to what was reviewed: a task that grew or shrank since is shown again.
+    if (opts.expectedLines !== undefined && opts.expectedLines !== open.length) {
+      throw new TaskStateError(`task ${id} has ${open.length} lines now, not the ${opts.expectedLines} you reviewed: look at it again (\`lethe tasks show ${id}\`)`);
+    }
     await tx.execute(sql`UPDATE lethe.destruction_tasks SET status = 'approved', approved_by = ${actor}, approved_at = ${now} WHERE id = ${id}`);
     const base = taskEvidenceBase(p, { id, runId: task.run_id, policyVersion: task.policy_version }, task.trigger, actor, now);
     await appendTaskEvidence(tx, ctx.keys, [...heldEvidence, { ...base, action: TASK_ACTIONS.approved, table: qualifiedName(p.source), recordRef: null, subjectRef: null,
@@ -138,7 +147,7 @@ export async function handOverTask(ctx: EngineContext, rules: Ruleset, id: strin
     const gone = open.filter((l) => !still.has(l.k)).map((l) => l.k);
     await closeLines(tx, id, gone, 'gone', now);
     const lines = open.length - gone.length;
-    if (lines === 0) throw new UsageError(`task ${id} has no lines left to destroy: nothing to hand over`);
+    if (lines === 0) throw new TaskStateError(`task ${id} has no lines left to destroy: nothing to hand over`);
     await tx.execute(sql`UPDATE lethe.destruction_tasks SET status = 'handed_over', handed_over_by = ${actor}, handed_over_at = ${now},
       executor = ${executor}, handover_note = ${h.note?.trim() || null} WHERE id = ${id}`);
     const base = taskEvidenceBase(p, { id, runId: task.run_id, policyVersion: task.policy_version }, task.trigger, actor, now);

@@ -69,18 +69,21 @@ Example:
 export const tasksApproveCommand: Command = {
   name: 'tasks approve',
   summary: 'approve a destruction task (four eyes: not whoever opened it)',
-  help: `Usage: lethe tasks approve TASK_ID [--json]
+  help: `Usage: lethe tasks approve TASK_ID [--lines N] [--json]
 
 Approves an opened task under your name (LETHE_OPERATOR). Whoever opened it (the operator who
 ran the sweep) cannot approve it. Lines whose subject came under a legal hold are taken out of
 the task first. An approved task takes no new lines: later due rows go into a new task.
+--lines N refuses the approval unless the task has exactly the N lines you reviewed.
 
 Example:
-  LETHE_OPERATOR=zhao.min npx lethe tasks approve dt-3f9a1c2b7d4e`,
+  LETHE_OPERATOR=zhao.min npx lethe tasks approve dt-3f9a1c2b7d4e --lines 12`,
   async run(args, io) {
-    const { flags, positionals } = parseFlags('tasks approve', args, { json: { type: 'boolean' } }, 1);
+    const { flags, positionals } = parseFlags('tasks approve', args, { lines: { type: 'string' }, json: { type: 'boolean' } }, 1);
     const id = taskId('tasks approve', positionals);
-    return step(io, Boolean(flags.json), (rt, rules, actor) => approveTask(rt.ctx, rules, id, actor));
+    const lines = optionalString(flags, 'lines');
+    if (lines !== undefined && !/^[1-9]\d{0,8}$/.test(lines)) throw new UsageError(`lethe tasks approve: --lines "${lines}" must be a whole number of 1 or more`);
+    return step(io, Boolean(flags.json), (rt, rules, actor) => approveTask(rt.ctx, rules, id, actor, { expectedLines: lines === undefined ? undefined : Number(lines) }));
   },
 };
 
