@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { parseDuration, type Duration } from './duration.ts';
 import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
+import { hasHashTag, isClusterUrl } from './pipeline/redis.ts';
 
 export const MIN_SECRET_BYTES = 32;
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -129,6 +130,9 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
   }
   if (needs.secret && !e.LETHE_SECRET) {
     throw new ConfigError(`LETHE_SECRET is not set: it must be at least ${MIN_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`);
+  }
+  if (isClusterUrl(e.REDIS_URL) && !hasHashTag(e.LETHE_QUEUE_PREFIX)) {
+    throw new ConfigError('LETHE_QUEUE_PREFIX must hold a hash tag on a Redis Cluster (REDIS_URL has ?cluster=true), e.g. {lethe}: BullMQ needs all keys of a queue in one slot');
   }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,

@@ -1,7 +1,7 @@
 // The partner half of `lethe worker`: per-partner delivery workers plus a periodic sweep that
 // re-enqueues pending requests whose jobs were lost (a crash mid-delivery, a Redis flush) and
 // chases overdue confirmations. Leader-free: every step is safe to run from several workers.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pipeline/redis.ts';
 import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
 import type { JobContext, JobRegistry } from '../pipeline/workers.ts';
@@ -27,7 +27,7 @@ function everyMs(base: Base): number {
 }
 
 export async function startPartnerService(
-  base: Base, jobs: JobRegistry, opts: { connection: Redis; prefix: string; queues: Queues; registry?: PartnerRegistry; delivery?: Partial<DeliveryOptions> },
+  base: Base, jobs: JobRegistry, opts: { connection: RedisClient; prefix: string; queues: Queues; registry?: PartnerRegistry; delivery?: Partial<DeliveryOptions> },
 ): Promise<PartnerService> {
   const registry = opts.registry ?? loadPartnerRegistry(base.config.partnersFile);
   const delivery = { ...DEFAULT_DELIVERY, ...opts.delivery };

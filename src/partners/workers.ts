@@ -4,7 +4,7 @@
 // never wait behind it. (BullMQ's open-source edition has no per-key groups; a queue per
 // partner is the group.) Jobs carry the request id and partner id only.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pipeline/redis.ts';
 import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
 import type { JobContext, JobRegistry } from '../pipeline/workers.ts';
@@ -20,7 +20,7 @@ export interface PartnerWorkers {
 
 export async function startPartnerWorkers(
   base: Omit<JobContext, 'job' | 'signal' | 'log' | 'partners'> & { log: Logger },
-  registry: JobRegistry, runtime: PartnerRuntime, opts: { connection: Redis; prefix: string; queues: Queues },
+  registry: JobRegistry, runtime: PartnerRuntime, opts: { connection: RedisClient; prefix: string; queues: Queues },
 ): Promise<PartnerWorkers> {
   const abort = new AbortController();
   const processor = registry['notify-partner'];

@@ -1,8 +1,8 @@
 // The one map from job name to payload. Payloads carry ids of lethe's own rows and policy ids
 // only: no business key, subject or value ever reaches Redis.
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { QueueUnavailableError } from '../errors.ts';
+import { redisClient, type RedisClient } from './redis.ts';
 
 export interface JobPayloads {
   /** Scan one policy: for a sweep the scan row exists; a scheduler tick creates its own. */
@@ -45,14 +45,14 @@ export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?:
 /** BullMQ queue names may not hold ':'; partner ids are kebab-case. */
 export const partnerQueueName = (partnerId: string): string => `partner-${partnerId}`;
 
-export function redisConnection(url: string): Redis {
+export function redisConnection(url: string): RedisClient {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must not time out).
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  return redisClient(url, { maxRetriesPerRequest: null });
 }
 
 /** Fails fast, with how to start Redis, when nothing answers at REDIS_URL. */
 export async function assertRedisAnswers(url: string, timeoutMs = 2000): Promise<void> {
-  const probe = new Redis(url, { maxRetriesPerRequest: 0, connectTimeout: timeoutMs, lazyConnect: true, retryStrategy: () => null });
+  const probe = redisClient(url, { maxRetriesPerRequest: 0, connectTimeout: timeoutMs, lazyConnect: true, noReconnect: true });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -81,7 +81,7 @@ export function redactUrl(url: string): string {
 export class Queues {
   private readonly queues: Map<QueueName, Queue>;
 
-  constructor(readonly connection: Redis, readonly prefix: string) {
+  constructor(readonly connection: RedisClient, readonly prefix: string) {
     this.queues = new Map(QUEUE_NAMES.map((q) => [q, new Queue(q, {
       connection, prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } },

@@ -1,7 +1,7 @@
 // In-process BullMQ workers that dispatch by job name to a registry handed in by the caller
 // (jobs/index.ts): the engine never imports jobs/. An unknown job name fails loudly.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.ts';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -32,7 +32,7 @@ export interface WorkerSet {
 }
 
 export interface WorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   queues: readonly QueueName[];
   concurrency: number;

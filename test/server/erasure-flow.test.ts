@@ -10,12 +10,12 @@ import { startWorkers, type WorkerSet } from '../../src/pipeline/workers.ts';
 import { registry } from '../../jobs/index.ts';
 import type { ErasureView } from '../../src/erasure/types.ts';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/pipeline/redis.ts';
 
 describe('erasure and consent through the API and the workers', () => {
   let f: ServerFixture;
   let q: ReturnType<typeof createQueuePrefix>;
-  let connection: Redis;
+  let connection: RedisClient;
   let queues: Queues;
   let workers: WorkerSet;
   let app: FastifyInstance;

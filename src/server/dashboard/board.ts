@@ -8,7 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { AppControllerRoute, AppViewRoute, BullBoardQueues, IServerAdapter, UIConfig } from '@bull-board/api/typings/app';
@@ -16,6 +15,7 @@ import type { Role } from '../../tokens/tokens.ts';
 import type { Logger } from '../../log.ts';
 import { describeError } from '../../log.ts';
 import { partnerQueueName } from '../../pipeline/queues.ts';
+import { redisClient, type RedisClient } from '../../pipeline/redis.ts';
 
 /** What bull-board's createBullBoard hands its server adapter: collected, then served by lethe. */
 export class BoardRoutes implements IServerAdapter {
@@ -62,7 +62,7 @@ export interface DashboardQueueSource {
  * first dashboard request, so a server whose dashboard nobody opens holds no extra connection.
  */
 export class DashboardQueues {
-  private built: { readOnly: BullBoardQueues; writable: BullBoardQueues; queues: Queue[]; connection: Redis } | undefined;
+  private built: { readOnly: BullBoardQueues; writable: BullBoardQueues; queues: Queue[]; connection: RedisClient } | undefined;
 
   constructor(private readonly source: DashboardQueueSource) {}
 
@@ -79,7 +79,7 @@ export class DashboardQueues {
     if (this.built) return this.built;
     const { redisUrl, prefix, log } = this.source;
     // Not BullMQ's worker setting (retry forever): a dashboard request must fail, not hang, when Redis is down.
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    const connection = redisClient(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
     connection.on('error', (e) => log.warn({ err: describeError(e) }, 'dashboard: Redis connection error'));
     const queues = this.names().map((name) => {
       const q = new Queue(name, { connection, prefix });
