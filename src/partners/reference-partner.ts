@@ -13,6 +13,10 @@ export interface PartnerFaults {
   timeoutRate?: number;
   /** Share answered 429 with Retry-After: 1. */
   rateLimitRate?: number;
+  /** Share whose connection is reset before anything is processed: a network error for lethe. */
+  resetRate?: number;
+  /** Share processed and answered 200 with a body that is not JSON (a proxy's error page). */
+  garbageRate?: number;
   /** Every request waits this long before it is processed. */
   slowMs?: number;
   /** Answer every request with this status (e.g. 400): a partner refusing the requests. */
@@ -101,6 +105,7 @@ export async function startReferencePartner(opts: ReferencePartnerOptions): Prom
     if (faults.alwaysStatus) return void res.writeHead(faults.alwaysStatus).end('{"error":"refused"}');
     if (random() < (faults.failRate ?? 0)) return void res.writeHead(503).end('{"error":"unavailable"}');
     if (random() < (faults.rateLimitRate ?? 0)) return void res.writeHead(429, { 'retry-after': '1' }).end('{"error":"slow down"}');
+    if (random() < (faults.resetRate ?? 0)) return void req.socket.destroy();
     if (faults.slowMs) await sleep(faults.slowMs);
     // Idempotency: the key, not the body, says whether this was already done.
     const key = h(HEADER_IDEMPOTENCY) ?? msg.request_id;
@@ -109,6 +114,7 @@ export async function startReferencePartner(opts: ReferencePartnerOptions): Prom
     const shouldConfirm = !faults.neverConfirm && (first || msg.type === 'reminder') && !state.confirmed.has(msg.request_id);
     if (shouldConfirm) setImmediate(() => void confirm(msg.request_id));
     if (random() < (faults.timeoutRate ?? 0)) return; // processed, but the answer never comes
+    if (random() < (faults.garbageRate ?? 0)) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body>\u0000\xff');
     res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ request_id: msg.request_id, accepted: true }));
   }
 
