@@ -106,3 +106,26 @@ export function sweepableParts(p: Policy, now: Date, keyType: string): [byClock:
     sql`${base} AND ${isRestricted(p, keyType)} AND (${triggerPassed(p, now)}) IS NOT TRUE`,
   ];
 }
+
+const INTEGER_RANGE: Record<string, bigint> = { smallint: 32_767n, integer: 2_147_483_647n, bigint: 9_223_372_036_854_775_807n };
+
+/**
+ * The subject column equals an operator-given id, compared in the column's own type so that
+ * its index serves (an erasure request or a subject purge must not read the whole table). An
+ * id the type cannot hold (letters for a bigint, say) matches nothing rather than failing the
+ * statement. Text-like columns compare as text: a cast to varchar(n) would truncate the id.
+ */
+export function subjectIs(p: Policy, subject: string, type: string): SQL {
+  const c = col(p.source.subject);
+  const max = INTEGER_RANGE[type];
+  if (max !== undefined) {
+    if (!/^-?\d{1,19}$/.test(subject)) return sql`false`;
+    const n = BigInt(subject);
+    return n <= max && n >= -max - 1n ? sql`${c} = ${subject}::${sql.raw(type)}` : sql`false`;
+  }
+  if (type === 'uuid') {
+    return /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subject) ? sql`${c} = ${subject}::uuid` : sql`false`;
+  }
+  if (type === 'text' || type.startsWith('character')) return sql`${c} = ${subject}::text`;
+  return sql`${c}::text = ${subject}`;
+}

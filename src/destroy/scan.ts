@@ -8,7 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
 import { one, rows } from '../db/sql.ts';
-import { actionPending, col, eligible, sourceTable, whereFilter } from './predicates.ts';
+import { actionPending, col, eligible, sourceTable, subjectIs, whereFilter } from './predicates.ts';
 import type { Policy } from '../policy/types.ts';
 
 export type ScanMode = 'policy' | 'subject' | 'erasure' | 'restricted';
@@ -49,7 +49,7 @@ async function takePage(tx: Tx, rules: Ruleset, p: Policy, scan: ScanRow, limit:
     return { rows: await rows(tx, sql`SELECT '' AS f, r.record_key AS k FROM lethe.restrictions r
       WHERE r.policy_id = ${p.id} AND r.closed_at IS NULL ${after} ORDER BY r.record_key LIMIT ${limit}`) };
   }
-  const subject = scan.subject === null ? sql`true` : sql`${col(p.source.subject)}::text = ${scan.subject}`;
+  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.of(table, p.source.subject));
   // An erasure request ignores the policy's clock: everything of the subject that the policy
   // governs is a candidate; the purge decides destroy, restrict (floor) or keep (hold).
   const due = scan.mode === 'erasure' ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, asOf);

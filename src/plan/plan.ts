@@ -6,7 +6,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import type { Policy } from '../policy/types.ts';
-import { candidates, col, floorPassed, isRestricted, sourceTable, sweepableParts } from '../destroy/predicates.ts';
+import { candidates, col, floorPassed, isRestricted, sourceTable, subjectIs, sweepableParts } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
@@ -30,8 +30,8 @@ export interface PlanOptions {
   subject?: string;
 }
 
-function subjectFilter(p: Policy, subject: string | undefined): SQL {
-  return subject === undefined ? sql`true` : sql`${col(p.source.subject)}::text = ${subject}`;
+function subjectFilter(rules: Ruleset, p: Policy, subject: string | undefined): SQL {
+  return subject === undefined ? sql`true` : subjectIs(p, subject, rules.types.of(p.source, p.source.subject));
 }
 
 async function countWhere(db: Executor, p: Policy, where: SQL): Promise<number> {
@@ -54,19 +54,19 @@ const keyType = (rules: Ruleset, p: Policy): string => rules.types.of(p.source, 
  */
 export async function countDeferred(db: Executor, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<number> {
   if (!p.minimum) return 0;
-  const kept = sql`NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`;
+  const kept = sql`NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(rules, p, opts.subject)}`;
   const due = candidates(p, opts.now);
   return countParts(db, p, [sql`${due} AND ${kept}`, sql`${isRestricted(p, keyType(rules, p))} AND (${due}) IS NOT TRUE AND ${kept}`]);
 }
 
 /** Records an erasure request left restricted whose floor still runs (not due yet). */
 export async function countRestricted(db: Executor, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<number> {
-  return countWhere(db, p, sql`${isRestricted(p, keyType(rules, p))} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(p, opts.subject)}`);
+  return countWhere(db, p, sql`${isRestricted(p, keyType(rules, p))} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(rules, p, opts.subject)}`);
 }
 
 /** Eligible records split into held and due. Without active holds this is one count per part. */
 async function countDueAndHeld(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
-  const parts = sweepableParts(p, opts.now, keyType(rules, p)).map((w) => sql`${w} AND ${subjectFilter(p, opts.subject)}`);
+  const parts = sweepableParts(p, opts.now, keyType(rules, p)).map((w) => sql`${w} AND ${subjectFilter(rules, p, opts.subject)}`);
   const holds = await heldSubjects(ctx.db, p.id);
   if (holds.size === 0) return { due: await countParts(ctx.db, p, parts), held: 0 };
   const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT s, count(*)::text AS n FROM (${sql.join(
