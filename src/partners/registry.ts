@@ -42,6 +42,8 @@ export interface PartnerRegistry {
 }
 
 const duration = durationText;
+/** One HTTP request to a partner; also far below the 2^31 ms a Node timer can hold. */
+const MAX_TIMEOUT_MS = 10 * 60_000;
 const date = z.union([z.date(), z.string()]).refine((v) => !Number.isNaN(new Date(v).getTime()), 'is not a date (e.g. 2026-03-31)');
 
 const partnerSchema = z.strictObject({
@@ -60,7 +62,8 @@ const partnerSchema = z.strictObject({
   confirm_within: duration,
   secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name (e.g. LETHE_PARTNER_ACME_SECRET)'),
   max_concurrency: z.number().int().min(1).max(64).default(DEFAULT_MAX_CONCURRENCY),
-  timeout: duration.default(DEFAULT_TIMEOUT),
+  timeout: duration.refine((v) => { const d = parseDuration(v); return d === undefined || durationMs(d) <= MAX_TIMEOUT_MS; },
+    'must be at most PT10M: it bounds one HTTP request (Node cannot time longer: P30D would abort every call at once)').default(DEFAULT_TIMEOUT),
   max_attempts: z.number().int().min(1).max(50).default(DEFAULT_MAX_ATTEMPTS),
 }, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'id, name, endpoint, status, terminated_at, categories, confirm_within, secret_env, max_concurrency, timeout, max_attempts' : undefined) });
 

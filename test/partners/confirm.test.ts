@@ -127,4 +127,11 @@ describe('partner registry', () => {
       expect(text).toMatch(/partners\.yaml:8:\d+: .*environment variable/);
     }
   });
+
+  it('refuses a timeout longer than PT10M, which Node would cut to 1 ms, and durations past 1000 years', () => {
+    for (const [field, value, message] of [['timeout', 'P30D', 'must be at most PT10M'], ['confirm_within', 'P9999Y', 'longer than 1000 years']] as const) {
+      const text = registryYaml({ 'partner-a': { url: 'http://127.0.0.1:9' } }).replace(field === 'timeout' ? /timeout: .*/ : /confirm_within: .*/, `${field}: ${value}`);
+      expect(() => parsePartnerRegistry(text, 'partners.yaml')).toThrow(new RegExp(`partners\\.yaml:\\d+:\\d+: .*${field}.*${message}`));
+    }
+  });
 });
