@@ -1,7 +1,7 @@
 // The only reader of process.env: env → zod → frozen Config, once, at the edge.
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import { parseDuration, type Duration } from './duration.ts';
+import { approximateDays, parseDuration, type Duration } from './duration.ts';
 import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
 import { hasHashTag, isClusterUrl } from './pipeline/redis.ts';
 
@@ -70,6 +70,14 @@ const intIn = (min: number, max: number) =>
 const isoDuration = (example: string) => z.string()
   .transform((v, ctx) => parseDuration(v) ?? (ctx.addIssue({ code: 'custom', message: `is not an ISO 8601 duration (e.g. ${example})` }), z.NEVER));
 
+/** Days a Node timer can wait (2^31 - 1 ms); a longer setInterval fires every millisecond instead. */
+const MAX_TIMER_DAYS = 24;
+
+/** How often a process-local timer fires: more than zero, at most MAX_TIMER_DAYS. */
+const timerInterval = (example: string) => isoDuration(example)
+  .refine((d) => approximateDays(d) > 0 && approximateDays(d) <= MAX_TIMER_DAYS,
+    `must be longer than zero and at most P${MAX_TIMER_DAYS}D (e.g. ${example})`);
+
 const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -92,12 +100,12 @@ const envSchema = z.object({
     .default(parseDuration('PT24H') as never),
   LETHE_TASK_DUE: isoDuration('P30D')
     .default(parseDuration('P30D') as never),
-  LETHE_SCAN_EVERY: isoDuration('PT15M')
+  LETHE_SCAN_EVERY: timerInterval('PT15M')
     .default(parseDuration('PT15M') as never),
-  LETHE_RECONCILE_EVERY: isoDuration('PT30S')
+  LETHE_RECONCILE_EVERY: timerInterval('PT30S')
     .default(parseDuration('PT30S') as never),
   LETHE_PARTNERS: z.string().min(1, 'must not be empty').default('./partners.yaml'),
-  LETHE_PARTNER_SWEEP_EVERY: isoDuration('PT30S')
+  LETHE_PARTNER_SWEEP_EVERY: timerInterval('PT30S')
     .default(parseDuration('PT30S') as never),
   // The message never echoes the value: it is a private key.
   LETHE_EXPORT_SIGNING_KEY: z.string()
