@@ -9,7 +9,7 @@ import { parseDuration, subtractDuration } from '../duration.ts';
 export interface PolicyRule {
   /** Schema-qualified source table: rows of other tables in its evidence are child rows. */
   table: string | null;
-  action: 'delete' | 'anonymise' | null;
+  action: 'delete' | 'anonymise' | 'manual' | null;
   /** `expiry` clock column, or `consent withdrawn`. */
   clock: string | null;
   retain: string | null;
@@ -35,7 +35,7 @@ export function readPolicyRule(text: string): PolicyRule {
   const overridden = (key: string) => new RegExp(`^#\\s+${key.replace('.', '\\.')}: (P\\S+)`, 'm').exec(text)?.[1] ?? null;
   return {
     table: tableName === null ? null : tableName.includes('.') ? tableName : `${DEFAULT_SCHEMA}.${tableName}`,
-    action: doc.action === 'delete' ? 'delete' : doc.action && typeof doc.action === 'object' ? 'anonymise' : null,
+    action: doc.action === 'delete' || doc.action === 'manual' ? doc.action : doc.action && typeof doc.action === 'object' ? 'anonymise' : null,
     clock: trigger.kind === 'expiry' ? str(trigger.from) : trigger.kind === 'consent_withdrawn' ? 'consent withdrawn' : null,
     retain: overridden('retain') ?? str(doc.retain),
     minimum: overridden('minimum.period') ?? str(minimum.period),
@@ -57,7 +57,8 @@ export interface Served {
  */
 export function servedByRule(rule: PolicyRule | null, trigger: string, action: string, lastOccurredAt: string): Served {
   const none = { atLeast: null, clockStartedBy: null };
-  if (!rule || action === 'deferred' || action.startsWith('partner_')) return none;
+  // A task's steps before the destruction itself (opened, approved, handed over) serve nothing yet.
+  if (!rule || action === 'deferred' || action.startsWith('partner_') || action.startsWith('task_')) return none;
   const parts: string[] = [];
   let bound: string | null = null;
   const clockTrigger = trigger === 'expiry' || trigger === 'consent_withdrawn';

@@ -45,6 +45,7 @@ function run(r: RegisterRun): string {
     ['run', `<code>${e(r.run_id)}</code>`], ['kind', e(r.kind)], ['trigger', e(r.trigger)], ['status', e(r.status)],
     ['started', day(r.started_at)], ['finished', day(r.finished_at)], ['executed by', e(r.executed_by)],
     ['approved by', r.approved_by === null ? '— (no approval: scheduled or operator-started run)' : e(r.approved_by)],
+    ...(r.kind === 'task' ? [['witnessed by', r.witnessed_by ? e(r.witnessed_by) : '— (not confirmed yet)'] as [string, string]] : []),
   ];
   return [
     `<section class="run" data-run="${e(r.run_id)}">`,

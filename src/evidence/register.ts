@@ -39,6 +39,11 @@ export interface RegisterRun {
   executed_by: string | null;
   /** Manual purges with four-eyes approval will fill it; scheduled runs have no approver. */
   approved_by: string | null;
+  /**
+   * Paper and media destruction tasks (run kind `task`): the witness who supervised the
+   * destruction (监销人) and confirmed it; `executed_by` is then the person who destroyed the items.
+   */
+  witnessed_by?: string | null;
   records: number;
   child_rows: number;
   policies: RegisterLine[];
@@ -74,10 +79,13 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
   if (groups.length === 0) return [];
   const runIds = [...new Set(groups.map((g) => g.run_id))];
   // A manual purge's run names its second operator (four eyes) in lethe.purge_requests.
-  const runRows = await rows<{ id: string; kind: string; trigger: string; status: string; actor: string; started_at: string; finished_at: string | null; approved_by: string | null }>(db, sql`
+  // A destruction task's run names its approver, its executor and its witness in lethe.destruction_tasks.
+  const runRows = await rows<{ id: string; kind: string; trigger: string; status: string; actor: string; started_at: string; finished_at: string | null;
+    approved_by: string | null; executor: string | null; witness: string | null }>(db, sql`
     SELECT r.id::text AS id, r.kind, r.trigger, r.status, r.actor, ${PG_ISO(sql`r.started_at`)} AS started_at,
-      ${PG_ISO(sql`r.finished_at`)} AS finished_at, p.approved_by
-    FROM lethe.runs r LEFT JOIN lethe.purge_requests p ON p.run_id = r.id WHERE r.id = ANY(${arrayParam(runIds)}::uuid[])`);
+      ${PG_ISO(sql`r.finished_at`)} AS finished_at, coalesce(p.approved_by, d.approved_by) AS approved_by, d.executor, d.witness
+    FROM lethe.runs r LEFT JOIN lethe.purge_requests p ON p.run_id = r.id LEFT JOIN lethe.destruction_tasks d ON d.run_id = r.id
+    WHERE r.id = ANY(${arrayParam(runIds)}::uuid[])`);
   const runs = new Map(runRows.map((r) => [r.id, r]));
   const versions = [...new Set(groups.map((g) => g.policy_version))];
   const texts = await rows<{ policy_id: string; version: string; source: string }>(db, sql`
@@ -90,7 +98,9 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
     out.set(runId, {
       run_id: runId, kind: r?.kind ?? null, trigger: r?.trigger ?? null, status: r?.status ?? null,
       started_at: r ? isoFromPg(r.started_at) : null, finished_at: r?.finished_at ? isoFromPg(r.finished_at) : null,
-      executed_by: r?.actor ?? null, approved_by: r?.approved_by ?? null, records: 0, child_rows: 0, policies: [],
+      executed_by: r?.kind === 'task' ? r.executor ?? null : r?.actor ?? null, approved_by: r?.approved_by ?? null,
+      ...(r?.kind === 'task' ? { witnessed_by: r.witness ?? null } : {}),
+      records: 0, child_rows: 0, policies: [],
     });
   }
   // Child rows fold into their record line (same run, policy, version, trigger, the policy's action).

@@ -21,6 +21,7 @@ import { approveTask, confirmTask, handOverTask } from '../../src/tasks/steps.ts
 import { getTask, listTasks, taskCounts } from '../../src/tasks/list.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
+import { buildRegister } from '../../src/evidence/register.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
@@ -114,6 +115,10 @@ describe('paper and media destruction tasks', () => {
     expect(ev[4]!.fields).toMatchObject({ method: 'shred', executor: 'chen.jie', witness: 'li.na', approved_by: 'operator:zhao', certificate: 'SC-2026-0117' });
     expect(JSON.stringify(ev)).not.toContain('van 7');
     expect((await verifyEvidence(t.db, keys)).ok).toBe(true);
+    // The destruction register names who destroyed, who approved and who witnessed.
+    const run = (await buildRegister(t.db, {})).find((r) => r.kind === 'task' && r.witnessed_by)!;
+    expect(run).toMatchObject({ status: 'done', executed_by: 'chen.jie', approved_by: 'operator:zhao', witnessed_by: 'li.na' });
+    expect(run.policies.find((l) => l.action === 'destroyed_manually')).toMatchObject({ records: 2, served_at_least_per_rule: 'P30D since closed_at' });
   });
 
   it('a line whose subject is held after handover is not recorded as destroyed and stays', async () => {
