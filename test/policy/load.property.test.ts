@@ -281,6 +281,34 @@ describe('parsePolicy on hostile files', () => {
     }
   });
 
+  it('refuses a payload in every other place an identifier goes: consent, floor, where keys, anonymised columns', () => {
+    const base = {
+      id: 'a', title: 't', category: 'c', classification: 'C1', basis: ['b'],
+      source: { table: 't', key: 'id', subject: 's', where: { status: 'x' } },
+      trigger: { kind: 'consent_withdrawn', consent: { table: 'consents', subject: 's', purpose_column: 'p', purpose: 'marketing', withdrawn_at: 'w' } },
+      retain: 'P2Y', minimum: { period: 'P1Y', from: 'f', basis: ['b'] },
+      action: { anonymise: { phone: 'redact' } },
+    };
+    type Shape = typeof base & { source: { where: Record<string, string> }; action: { anonymise: Record<string, string> } };
+    const places: [string, (p: Shape, bad: string) => void][] = [
+      ['trigger.consent.table', (p, b) => { p.trigger.consent.table = b; }],
+      ['trigger.consent.subject', (p, b) => { p.trigger.consent.subject = b; }],
+      ['trigger.consent.purpose_column', (p, b) => { p.trigger.consent.purpose_column = b; }],
+      ['trigger.consent.withdrawn_at', (p, b) => { p.trigger.consent.withdrawn_at = b; }],
+      ['minimum.from', (p, b) => { p.minimum.from = b; }],
+      ['source.where', (p, b) => { p.source.where = { [b]: 'x' }; }],
+      ['action.anonymise', (p, b) => { p.action.anonymise = { [b]: 'redact' }; }],
+    ];
+    expect(parsePolicy(render(base), 'policies/a.yaml').id).toBe('a');
+    for (const bad of SQL_PAYLOADS.filter((x) => x !== '_')) {
+      for (const [place, set] of places) {
+        const broken = structuredClone(base) as Shape;
+        set(broken, bad);
+        expect(() => parsePolicy(render(broken), 'policies/a.yaml'), `${place} = ${JSON.stringify(bad)}`).toThrow(place);
+      }
+    }
+  });
+
   it('refuses an identifier written with quotes, semicolons, spaces or unicode wherever one goes', () => {
     const places = [['source', 'table'], ['source', 'key'], ['source', 'subject'], ['trigger', 'from'], ['children', '0', 'table'], ['children', '0', 'key'], ['children', '0', 'foreign_key']];
     fc.assert(fc.property(policy.filter((g) => g.trigger.kind === 'expiry' && g.children.length > 0), fc.constantFrom(...places),
