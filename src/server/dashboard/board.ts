@@ -8,14 +8,20 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { Queue } from 'bullmq';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { createBullBoard as CreateBullBoard } from '@bull-board/api';
+import type { BullMQAdapter as BullMQAdapterClass } from '@bull-board/api/bullMQAdapter';
 import type { AppControllerRoute, AppViewRoute, BullBoardQueues, IServerAdapter, UIConfig } from '@bull-board/api/typings/app';
 import type { Role } from '../../tokens/tokens.ts';
 import type { Logger } from '../../log.ts';
 import { describeError } from '../../log.ts';
 import { partnerQueueName } from '../../pipeline/queues.ts';
 import { redisClient, type RedisClient } from '../../pipeline/redis.ts';
+
+// Loaded on first use (bull-board is CommonJS): every CLI command imports the server's modules,
+// and only `serve` needs bull-board and its dependencies (lodash among them).
+const requireCjs = createRequire(import.meta.url);
+const bullBoard = () => requireCjs('@bull-board/api') as { createBullBoard: typeof CreateBullBoard };
+const bullMQAdapter = () => requireCjs('@bull-board/api/bullMQAdapter') as { BullMQAdapter: typeof BullMQAdapterClass };
 
 /** What bull-board's createBullBoard hands its server adapter: collected, then served by lethe. */
 export class BoardRoutes implements IServerAdapter {
@@ -36,8 +42,8 @@ export class BoardRoutes implements IServerAdapter {
 /** bull-board's routes and page, with no queue yet: queues are passed to each API call. */
 export function collectBoard(basePath: string): BoardRoutes {
   const board = new BoardRoutes();
-  const uiBasePath = dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json'));
-  createBullBoard({
+  const uiBasePath = dirname(requireCjs.resolve('@bull-board/ui/package.json'));
+  bullBoard().createBullBoard({
     queues: [], serverAdapter: board,
     options: { uiBasePath, uiConfig: { boardTitle: 'lethe queues', hideDocsLink: true, miscLinks: [{ text: 'Log out', url: `${basePath}/logout` }] } },
   });
@@ -86,6 +92,7 @@ export class DashboardQueues {
       q.on('error', (e) => log.warn({ queue: name, err: describeError(e) }, 'dashboard: queue error'));
       return q;
     });
+    const { BullMQAdapter } = bullMQAdapter();
     const adapters = (readOnlyMode: boolean) => new Map(queues.map((q) => {
       const a = new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode, description: QUEUE_DESCRIPTIONS[q.name] ?? 'purge requests to one partner' });
       return [a.getName(), a] as const;
