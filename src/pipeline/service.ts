@@ -53,16 +53,28 @@ export async function startWorkerService(
   const partners = queueNames.includes('partners')
     ? await startPartnerService({ ...ctx, rules, config, enqueue: queues.enqueue }, registry, { connection, prefix: config.queuePrefix, queues })
     : undefined;
-  // Leadership is a session advisory lock on a connection of its own: it ends with the process.
-  const leaderClient = new pg.Client({ connectionString: config.databaseUrl, application_name: 'lethe leader' });
-  leaderClient.on('error', () => {});
-  await leaderClient.connect();
+  // Leadership is a session advisory lock on a connection of its own: it ends with the process,
+  // or with that connection (terminated, failover): then this worker reconnects and tries again.
+  let leaderClient: pg.Client | undefined;
   let leader = false;
+  const leaderConnection = async (): Promise<pg.Client> => {
+    if (leaderClient) return leaderClient;
+    const c = new pg.Client({ connectionString: config.databaseUrl, application_name: 'lethe leader' });
+    c.on('error', () => {});
+    c.on('end', () => {
+      if (leaderClient !== c) return;
+      leaderClient = undefined;
+      leader = false;
+    });
+    await c.connect();
+    leaderClient = c;
+    return c;
+  };
   const scanEveryMs = durationMs(config.scanEvery);
   const tryLead = async () => {
     try {
       if (!leader) {
-        const r = await leaderClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCKS.schedulerLeader]);
+        const r = await (await leaderConnection()).query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LOCKS.schedulerLeader]);
         leader = r.rows[0]!.ok;
         if (leader) {
           await syncSchedulers(queues, rules, scanEveryMs);
@@ -109,7 +121,9 @@ export async function startWorkerService(
       await partners?.stop();
       await queues.close();
       connection.disconnect();
-      await leaderClient.end().catch(() => {});
+      const c = leaderClient;
+      leaderClient = undefined;
+      await c?.end().catch(() => {});
     },
   };
 }
