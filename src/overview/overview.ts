@@ -9,6 +9,7 @@ import type { Policy } from '../policy/types.ts';
 import { plan, type PolicyCounts } from '../plan/plan.ts';
 import { actionPending, sourceTable, whereFilter } from '../destroy/predicates.ts';
 import { partnersStatus, type PartnersStatus } from '../partners/status.ts';
+import { listTasks, type TaskView } from '../tasks/list.ts';
 import { destroyedPerDay, type DayCount } from './history.ts';
 import { expiryForecast, type Forecast } from './forecast.ts';
 
@@ -31,6 +32,8 @@ export interface Overview {
   destroyed: DayCount[];
   forecast: Forecast[];
   partners: PartnersStatus;
+  /** Paper and media destruction tasks not yet confirmed (src/tasks/). */
+  tasks: TaskView[];
 }
 
 async function countInScope(db: Executor, p: Policy): Promise<number> {
@@ -52,5 +55,6 @@ export async function loadOverview(ctx: EngineContext, rules: Ruleset, now: Date
     });
     forecast.push(await expiryForecast(ctx.db, p, now, days));
   }
-  return { now, days, policies, destroyed: await destroyedPerDay(ctx.db, now, days), forecast, partners: await partnersStatus(ctx.db, now) };
+  return { now, days, policies, destroyed: await destroyedPerDay(ctx.db, now, days), forecast, partners: await partnersStatus(ctx.db, now),
+    tasks: await listTasks(ctx.db, now) };
 }

@@ -65,6 +65,9 @@ describe('destruction tasks over HTTP', () => {
     const metrics = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(f.tokens.viewer) });
     expect(metrics.body).toMatch(/^lethe_destruction_tasks_overdue 2$/m);
     expect(metrics.body).toMatch(/^lethe_destruction_tasks\{status="opened"\} 2$/m);
+    const page = await app.inject({ method: 'GET', url: '/', headers: bearer(f.tokens.viewer) });
+    expect(page.body).toContain('<span id="tasks-overdue">2</span> destruction tasks overdue');
+    expect(page.body).toContain(`<code>${taskId}</code>`);
     expect((await app.inject({ method: 'GET', url: '/destruction-tasks/dt-nope', headers: bearer(f.tokens.viewer) })).statusCode).toBe(404);
   });
 

@@ -76,15 +76,24 @@ function partnersSection(o: Overview): string {
     + (overdue.length > 0 ? `<h3>Overdue requests</h3><table id="partners-overdue"><tr><th>partner</th><th>request</th><th>deadline</th><th>overdue for</th><th class="n">reminders</th></tr>${late}</table>` : '');
 }
 
+function tasksSection(o: Overview): string {
+  if (o.tasks.length === 0) return '<p class="muted" id="tasks-none">No paper or media destruction task to do.</p>';
+  const row = (t: Overview['tasks'][number]) => `<tr data-task=${attr(t.id)}><td><code>${esc(t.id)}</code></td><td><code>${esc(t.policy)}</code></td><td>${esc(t.method)}</td>`
+    + `<td>${esc(t.status.replace('_', ' '))}</td><td class="n">${n(t.lines.open)}</td><td>${esc(t.due_by)}</td><td class="overdue${t.overdue ? ' warn' : ''}">${t.overdue ? esc(t.overdue_for ?? '') : ''}</td></tr>`;
+  return `<table id="tasks"><tr><th>task</th><th>policy</th><th>method</th><th>status</th><th class="n">lines</th><th>due by</th><th>overdue for</th></tr>${o.tasks.map(row).join('')}</table>`;
+}
+
 export function renderOverviewHtml(o: Overview): string {
   const due = o.policies.reduce((s, p) => s + p.due, 0);
   const overdue = o.partners.overdue.length;
+  const tasksOverdue = o.tasks.filter((t) => t.overdue).length;
   const destroyedTotal = o.destroyed.reduce((s, d) => s + d.total, 0);
-  const onTime = due === 0 && overdue === 0;
+  const onTime = due === 0 && overdue === 0 && tasksOverdue === 0;
   const status = onTime
     ? '<div class="status ok" id="status">On time: nothing is due and no partner request is overdue.</div>'
     : `<div class="status late" id="status">Behind: ${[due > 0 ? `<span id="total-due">${n(due)}</span> records due now (the next sweep destroys them)` : '',
-      overdue > 0 ? `<span id="total-overdue">${n(overdue)}</span> partner requests overdue` : ''].filter(Boolean).join('; ')}.</div>`;
+      overdue > 0 ? `<span id="total-overdue">${n(overdue)}</span> partner requests overdue` : '',
+      tasksOverdue > 0 ? `<span id="tasks-overdue">${n(tasksOverdue)}</span> destruction tasks overdue` : ''].filter(Boolean).join('; ')}.</div>`;
   const past = pastDays(o.now, o.days);
   const bars = o.destroyed.map((d) => ({ day: d.day, count: d.total, title: `${d.day}: ${d.total} (${Object.entries(d.byPolicy).map(([p, c]) => `${p} ${c}`).join(', ')})` }));
   const coming = comingDays(o.now, o.days);
@@ -103,6 +112,8 @@ ${barChart('destroyed-chart', 'bar', past, bars, 120, `records destroyed or anon
 <table id="forecast"><tr><th>policy</th><th class="n">records</th><th>per day</th></tr>${o.forecast.map((f) => forecastRow(f, coming)).join('\n')}</table>
 <h2>Partner requests</h2>
 ${partnersSection(o)}
+<h2>Paper and media destruction tasks</h2>
+${tasksSection(o)}
 </body></html>
 `;
 }
