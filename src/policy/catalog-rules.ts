@@ -98,6 +98,9 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
   const src = table(p.source, 'source.table', true);
   key(src, p.source.key, 'source.key');
   column(src, p.source.subject, 'source.subject');
+  if (src && src.columns.has(p.source.subject) && p.source.subject !== p.source.key && !indexed(src, p.source.subject)) {
+    r.warning('source.subject', `no index on ${shown(src)} starts with ${p.source.subject}, so each erasure request or subject purge reads the whole table; create one: CREATE INDEX ON ${shown(src)} (${p.source.subject})`);
+  }
   for (const w of p.source.where) {
     const path = `source.where.${w.column}`;
     const c = column(src, w.column, path);

@@ -18,6 +18,7 @@ beforeAll(async () => {
       closed_at timestamptz, amount numeric(14, 2), code varchar(2), email varchar(64), tag varchar(32),
       payload jsonb, flag boolean, born date, nick text, ref uuid);
     CREATE INDEX apps_closed_at ON cat.apps (closed_at, id);
+    CREATE INDEX apps_customer_id ON cat.apps (customer_id);
     CREATE TABLE cat.docs (id bigint PRIMARY KEY, app_id bigint NOT NULL, blob jsonb);
     CREATE TABLE cat.docs_indexed (id integer PRIMARY KEY, app_id bigint NOT NULL);
     CREATE INDEX docs_indexed_app_id ON cat.docs_indexed (app_id);
@@ -147,6 +148,13 @@ describe('checkCatalog', () => {
     expect(r.warnings).toEqual([
       `${FILE}:10:32: trigger.from: no index on cat.apps leads with decided_at, so every scan reads the whole table; create one: CREATE INDEX ON cat.apps (decided_at, id)`,
       `${FILE}:14:46: children[0].foreign_key: no index on cat.docs starts with app_id, so each batch reads the whole table; create one: CREATE INDEX ON cat.docs (app_id)`,
+    ]);
+  });
+
+  it('warns when no index serves finding one subject\'s records', async () => {
+    const p = policy(['  table: cat.apps', '  key: id', '  subject: nick'], EXPIRY);
+    expect((await check(p)).warnings).toEqual([
+      `${FILE}:9:12: source.subject: no index on cat.apps starts with nick, so each erasure request or subject purge reads the whole table; create one: CREATE INDEX ON cat.apps (nick)`,
     ]);
   });
 
