@@ -106,11 +106,28 @@ export class Queues {
     return q;
   }
 
+  private target<K extends JobName>(name: K, data: JobPayloads[K]): Queue {
+    return name === 'notify-partner' ? this.partnerQueue((data as JobPayloads['notify-partner']).partnerId) : this.queue(QUEUE_OF[name]);
+  }
+
   readonly enqueue: Enqueue = async (name, data, jobId, opts) => {
-    const target = name === 'notify-partner' ? this.partnerQueue((data as JobPayloads['notify-partner']).partnerId) : this.queue(QUEUE_OF[name]);
-    await target.add(name, data, {
+    await this.target(name, data).add(name, data, {
       ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}), ...(opts?.delayMs ? { delay: Math.max(0, opts.delayMs) } : {}),
     });
+  };
+
+  /**
+   * Enqueues work PostgreSQL says is still open. A job of that id that failed or completed in
+   * Redis (e.g. failed by BullMQ after its workers were killed twice mid-job, so the processor
+   * never closed its row) is removed first: otherwise its id would block the work forever.
+   */
+  readonly requeue: Enqueue = async (name, data, jobId, opts) => {
+    if (jobId) {
+      const old = await this.target(name, data).getJob(jobId);
+      const state = old ? await old.getState() : undefined;
+      if (old && (state === 'failed' || state === 'completed')) await old.remove().catch(() => {});
+    }
+    await this.enqueue(name, data, jobId, opts);
   };
 
   async close(): Promise<void> {

@@ -4,8 +4,9 @@ import type { Enqueue } from './queues.ts';
 
 /**
  * PostgreSQL is the truth, Redis only a delivery mechanism: any open scan or batch older than
- * `graceMs` is enqueued again under its own id. BullMQ ignores an id it already holds, so this
- * only recreates jobs that were lost (Redis flushed or restarted without persistence).
+ * `graceMs` is enqueued again under its own id. BullMQ ignores an id it already holds waiting
+ * or active, so this only recreates jobs that were lost (Redis flushed or restarted without
+ * persistence) or ended without closing their row (`requeue`, src/pipeline/queues.ts).
  */
 export async function reenqueueOpenWork(ctx: EngineContext, enqueue: Enqueue, graceMs: number): Promise<number> {
   const before = new Date(Date.now() - graceMs);

@@ -105,7 +105,7 @@ export async function startWorkerService(
     // A short LETHE_RECONCILE_EVERY must not stack passes on a slow database.
     if (maintaining) return;
     maintaining = true;
-    reenqueueOpenWork(ctx, queues.enqueue, 2 * reconcileMs)
+    reenqueueOpenWork(ctx, queues.requeue, 2 * reconcileMs)
       .then((n) => n > 0 && ctx.log.warn({ jobs: n }, 're-enqueued open work whose jobs were missing'))
       .then(() => closeFinishedScheduledRuns(ctx.db, new Date()))
       .then(() => expireStalePurgeRequests(ctx.db, ctx.clock.now()))

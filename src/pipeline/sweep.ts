@@ -52,7 +52,7 @@ export async function sweep(
       if (opts.onProgress) opts.onProgress({ batchesOpen: progress.batchesOpen, totals: await runTotals(ctx.db, runId) });
       if (progress.scansOpen === 0 && progress.batchesOpen === 0) break;
       if (Date.now() - lastReconcile > grace) {
-        await reenqueueOpenWork(ctx, queues.enqueue, grace);
+        await reenqueueOpenWork(ctx, queues.requeue, grace);
         lastReconcile = Date.now();
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
