@@ -284,12 +284,12 @@ describe('parsePolicy on hostile files', () => {
   it('refuses a payload in every other place an identifier goes: consent, floor, where keys, anonymised columns', () => {
     const base = {
       id: 'a', title: 't', category: 'c', classification: 'C1', basis: ['b'],
-      source: { table: 't', key: 'id', subject: 's', where: { status: 'x' } },
+      source: { table: 't', key: 'id', subject: 's', where: { status: 'x' } as Record<string, string> },
       trigger: { kind: 'consent_withdrawn', consent: { table: 'consents', subject: 's', purpose_column: 'p', purpose: 'marketing', withdrawn_at: 'w' } },
       retain: 'P2Y', minimum: { period: 'P1Y', from: 'f', basis: ['b'] },
-      action: { anonymise: { phone: 'redact' } },
+      action: { anonymise: { phone: 'redact' } as Record<string, string> },
     };
-    type Shape = typeof base & { source: { where: Record<string, string> }; action: { anonymise: Record<string, string> } };
+    type Shape = typeof base;
     const places: [string, (p: Shape, bad: string) => void][] = [
       ['trigger.consent.table', (p, b) => { p.trigger.consent.table = b; }],
       ['trigger.consent.subject', (p, b) => { p.trigger.consent.subject = b; }],
