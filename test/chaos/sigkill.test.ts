@@ -1,7 +1,7 @@
 // Chaos 1: `lethe worker` processes SIGKILLed at random moments during a sweep and restarted
 // each time, until nothing due is left.
 import { expect, it } from 'vitest';
-import { CHAOS_TIMEOUT_MS, WorkerPool, chaosEnv, chaosFile, expectExactlyOnce, seedChaosLender, seededRandom, sleep, sweepUnderFault } from './fixture.ts';
+import { CHAOS_BATCH, CHAOS_TIMEOUT_MS, WorkerPool, chaosEnv, chaosFile, expectExactlyOnce, seedChaosLender, seededRandom, sleep, sweepUnderFault } from './fixture.ts';
 
 const f = chaosFile('kill');
 
@@ -12,10 +12,11 @@ it('every due record destroyed exactly once though workers are killed again and 
   const p = (f.pool = new WorkerPool(env, 3));
   p.start();
   await sweepUnderFault(f.t.db, p, async () => {
-    // Once the victim runs its queues, kill it 0.1–2 s later: mid-scan, mid-batch or between.
+    // Once the victim runs its queues, kill it 0.1–2 s later (longer for big batches, so that
+    // some commit): mid-scan, mid-batch or between.
     const victim = random.int(0, p.size - 1);
     await p.whenReady(victim);
-    await sleep(random.int(100, 2000));
+    await sleep(random.int(100, Math.max(2000, CHAOS_BATCH * 5)));
     await p.kill(victim);
     if (random.next() < 0.5) await sleep(random.int(0, 500));
     p.restart(victim);
