@@ -268,7 +268,7 @@ export async function expectExactlyOnce(db: Db): Promise<void> {
       (SELECT count(*) FROM gone)::text AS gone,
       (SELECT count(*) FROM ev)::text AS evidence,
       (SELECT count(DISTINCT record_ref) FROM ev)::text AS distinct_evidence,
-      (SELECT count(*) FROM ev WHERE record_ref NOT IN (SELECT ref FROM gone))::text AS evidence_not_gone,
+      (SELECT count(*) FROM ev WHERE NOT EXISTS (SELECT 1 FROM gone WHERE gone.ref = ev.record_ref))::text AS evidence_not_gone,
       (SELECT coalesce(sum(docs), 0) FROM gone)::text AS docs_gone,
       (SELECT count(*) FROM lethe.evidence WHERE "table" = 'public.loan_application_documents')::text AS docs_evidence,
       (SELECT coalesce(sum(destroyed), 0) FROM lethe.batches WHERE policy_id = ${POLICY})::text AS batch_destroyed`);

@@ -26,7 +26,7 @@ it('every due record destroyed exactly once though Redis is flushed and restarte
   let next = 0;
   let mark = due;
   await sweepUnderFault(t.db, p, async () => {
-    await sleep(100);
+    await sleep(250);
     if (next >= faults.length) return;
     const left = await dueLeft(t.db);
     if (mark - left >= Math.max(1, Math.round(CHAOS_RECORDS / 5))) {
