@@ -14,7 +14,7 @@ it('every due record destroyed exactly once though Redis is flushed and restarte
   const { due } = await seedChaosLender(t, env);
   const p = (f.pool = new WorkerPool(env, 2));
   p.start();
-  // Each fault once a quarter of the work has gone since the last one.
+  // Each fault once a tenth of the work has gone since the last one.
   const faults = [() => redis.flushAll(), async () => {
     await redis.kill();
     await sleep(random.int(200, 2000));
@@ -26,10 +26,10 @@ it('every due record destroyed exactly once though Redis is flushed and restarte
   let next = 0;
   let mark = due;
   await sweepUnderFault(t.db, p, async () => {
-    await sleep(250);
+    await sleep(Math.min(250, Math.max(25, CHAOS_RECORDS / 800)));
     if (next >= faults.length) return;
     const left = await dueLeft(t.db);
-    if (mark - left >= Math.max(1, Math.round(CHAOS_RECORDS / 5))) {
+    if (mark - left >= Math.max(1, Math.round(CHAOS_RECORDS / 10))) {
       await faults[next++]!();
       mark = left;
     }
