@@ -1,7 +1,7 @@
 // The only reader of process.env: env → zod → frozen Config, once, at the edge.
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import { approximateDays, parseDuration, type Duration } from './duration.ts';
+import { MIN_EVIDENCE_RETAIN_DAYS, approximateDays, parseDuration, type Duration } from './duration.ts';
 import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
 import { hasHashTag, isClusterUrl } from './pipeline/redis.ts';
 
@@ -94,7 +94,7 @@ const envSchema = z.object({
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),
   LETHE_ERASURE_DUE_DAYS: intIn(1, 60).default(15),
   LETHE_EVIDENCE_RETAIN: isoDuration('P3Y')
-    .refine((d) => d.years * 365 + d.months * 30 + d.weeks * 7 + d.days >= 3 * 365, 'must be at least P3Y (PIPL art. 56 keeps processing records at least 3 years)')
+    .refine((d) => approximateDays(d) >= MIN_EVIDENCE_RETAIN_DAYS, 'must be at least P3Y (PIPL art. 56 keeps processing records at least 3 years)')
     .default(parseDuration('P3Y') as never),
   LETHE_PURGE_APPROVAL_TTL: isoDuration('PT24H')
     .default(parseDuration('PT24H') as never),

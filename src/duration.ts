@@ -51,7 +51,6 @@ function shift(at: Date, d: Duration, sign: 1 | -1): Date {
   return new Date(out.getTime() + sign * ms);
 }
 
-/** Approximate length in days, only for comparing two durations (retain vs minimum). */
 /**
  * The longest period lethe accepts in a policy or registry: no retention law asks for more,
  * and beyond a few thousand years the dates leave what PostgreSQL (and Date) can hold.
@@ -62,6 +61,15 @@ export function withinMaxDuration(d: Duration): boolean {
   return approximateDays(d) <= MAX_DURATION_YEARS * 365.25;
 }
 
+/** Approximate length in days, only for comparing two durations (retain vs minimum). */
 export function approximateDays(d: Duration): number {
   return d.years * 365.25 + d.months * 30.44 + d.weeks * 7 + d.days + d.hours / 24 + d.minutes / 1440 + d.seconds / 86400;
 }
+
+/** Milliseconds, for timers: the calendar length of `d` counted from the epoch. */
+export function durationMs(d: Duration): number {
+  return addDuration(new Date(0), d).getTime();
+}
+
+/** PIPL art. 56: records of processing are kept at least three years; lethe's own evidence too. */
+export const MIN_EVIDENCE_RETAIN_DAYS = 3 * 365;

@@ -14,4 +14,13 @@ describe('loadConfig', () => {
       expect(() => loadConfig({}, { [name]: 'P24D' })).not.toThrow();
     }
   });
+
+  it('keeps evidence at least three years however the period is written, as evidence prune does', () => {
+    for (const ok of ['P3Y', 'P36M', 'P157W', 'P1095D', 'P10Y']) {
+      expect(() => loadConfig({}, { LETHE_EVIDENCE_RETAIN: ok }), ok).not.toThrow();
+    }
+    for (const short of ['P2Y', 'P35M', 'P156W', 'P1094D']) {
+      expect(() => loadConfig({}, { LETHE_EVIDENCE_RETAIN: short }), short).toThrow('LETHE_EVIDENCE_RETAIN must be at least P3Y');
+    }
+  });
 });

@@ -7,11 +7,10 @@ import type { EngineContext } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
 import { LOCKS, one, rows } from '../db/sql.ts';
 import { hmacHex } from '../crypto/keys.ts';
-import { approximateDays, subtractDuration, type Duration } from '../duration.ts';
+import { MIN_EVIDENCE_RETAIN_DAYS, approximateDays, subtractDuration, type Duration } from '../duration.ts';
 import { ConfigError } from '../errors.ts';
 import { GENESIS } from './hash.ts';
 
-export const MIN_EVIDENCE_RETAIN_DAYS = 3 * 365;
 
 export interface AnchorRow {
   seq: number;

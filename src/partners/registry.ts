@@ -7,7 +7,7 @@ import { LineCounter, isMap, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, PolicyError, type PolicyProblem } from '../errors.ts';
 import { partnerSecret } from '../config.ts';
-import { parseDuration, type Duration } from '../duration.ts';
+import { durationMs, parseDuration, type Duration } from '../duration.ts';
 import { durationText } from '../policy/schema.ts';
 import { Locator } from '../policy/positions.ts';
 import { issueProblems } from '../policy/problems.ts';
@@ -69,10 +69,6 @@ const partnerSchema = z.strictObject({
 
 const registrySchema = z.strictObject({ partners: z.array(partnerSchema).default([]) },
   { error: (iss) => (iss.code === 'unrecognized_keys' ? 'partners' : undefined) });
-
-function durationMs(d: Duration): number {
-  return ((((d.weeks * 7 + d.days) * 24 + d.hours) * 60 + d.minutes) * 60 + d.seconds) * 1000 + (d.years * 12 + d.months) * 30 * 86_400_000;
-}
 
 export function makeRegistry(file: string, partners: readonly Partner[]): PartnerRegistry {
   const byId = new Map(partners.map((p) => [p.id, p]));

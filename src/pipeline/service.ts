@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Config } from '../config.ts';
-import { addDuration, type Duration } from '../duration.ts';
+import { durationMs } from '../duration.ts';
 import { LOCKS } from '../db/sql.ts';
 import { describeError } from '../log.ts';
 import { Queues, redisConnection, type QueueName } from './queues.ts';
@@ -19,8 +19,6 @@ export const SCHEDULER_PREFIX = 'scan:';
 export interface WorkerService {
   stop(): Promise<void>;
 }
-
-const durationMs = (d: Duration): number => addDuration(new Date(0), d).getTime();
 
 /** True when Redis lacks the scheduler of a loaded policy (flushed, or restarted without persistence). */
 export async function schedulersMissing(queues: Queues, rules: Ruleset): Promise<boolean> {
