@@ -126,7 +126,9 @@ describe('lethe serve under hostile input', () => {
   }
 
   function expectWellFormed(r: { statusCode: number; headers: Record<string, unknown>; body: string }, what: string): void {
-    expect(r.statusCode, `${what} → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
+    // The readiness probe answers 503 when a check is slower than 2 s (a loaded CI machine): its contract, not a failure.
+    const probe = what.startsWith('GET /readyz') && r.statusCode === 503;
+    if (!probe) expect(r.statusCode, `${what} → ${r.statusCode} ${r.body.slice(0, 300)}`).toBeLessThan(500);
     if (r.statusCode < 400) return;
     // A browser form (a login page) answers its errors as a page: no stack, no internals.
     if (String(r.headers['content-type']).startsWith('text/html')) {
@@ -163,6 +165,8 @@ describe('lethe serve under hostile input', () => {
           const what = `${method} ${full.slice(0, 200)} body ${JSON.stringify(body)?.slice(0, 200)}`;
           expectWellFormed(r, what);
           const after = await snapshot();
+          // `__proto__` and `constructor.prototype` keys polluted nothing.
+          expect(Object.keys(Object.prototype), what).toEqual([]);
           // The server only records and enqueues: no request through it destroys anything.
           expect(after.lender, what).toEqual(before.lender);
           expect(after.lethe.evidence, what).toBe(before.lethe.evidence);
