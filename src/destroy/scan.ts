@@ -13,7 +13,7 @@ import type { Policy } from '../policy/types.ts';
 
 export type ScanMode = 'policy' | 'subject' | 'erasure' | 'restricted';
 
-interface ScanRow extends Record<string, unknown> {
+export interface ScanRow extends Record<string, unknown> {
   run_id: string;
   policy_id: string;
   policy_version: string;

@@ -11,7 +11,7 @@ import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { addDuration, type Duration } from '../duration.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { col, eligible, floorPassed, sourceTable, whereFilter } from '../destroy/predicates.ts';
-import { PolicyChangedError, triggerOf, type ScanMode } from '../destroy/scan.ts';
+import { PolicyChangedError, triggerOf, type ScanMode, type ScanRow } from '../destroy/scan.ts';
 import { createRun } from '../pipeline/runs.ts';
 import { qualifiedName, type Policy, type Register } from '../policy/types.ts';
 import { appendTaskEvidence, taskEvidenceBase } from './evidence.ts';
@@ -29,14 +29,8 @@ export interface OpenedTasks {
   tasks: string[];
 }
 
-interface ScanRow extends Record<string, unknown> {
-  run_id: string;
-  policy_id: string;
-  policy_version: string;
-  status: string;
-  mode: ScanMode;
-  subject: string | null;
-  as_of_ms: number;
+/** The scan, and the actor of its run (who opens the tasks). */
+interface TaskScan extends ScanRow {
   actor: string;
 }
 
@@ -56,7 +50,7 @@ export function taskable(p: Policy, mode: ScanMode, asOf: Date): SQL {
 export async function openTasksForScan(ctx: EngineContext, rules: Ruleset, scanId: string, taskDue: Duration): Promise<OpenedTasks> {
   return ctx.db.transaction(async (tx) => {
     const none: OpenedTasks = { added: 0, held: 0, unmapped: 0, tasks: [] };
-    const scan = await one<ScanRow>(tx, sql`SELECT s.run_id::text, s.policy_id, s.policy_version, s.status, s.mode, s.subject,
+    const scan = await one<TaskScan>(tx, sql`SELECT s.run_id::text, s.policy_id, s.policy_version, s.status, s.mode, s.subject, s.cursor,
         (extract(epoch FROM s.as_of) * 1000)::float8 AS as_of_ms, r.actor
       FROM lethe.scans s JOIN lethe.runs r ON r.id = s.run_id WHERE s.id = ${scanId} FOR UPDATE OF s`);
     if (!scan) throw new Error(`scan ${scanId} does not exist`);
@@ -74,7 +68,7 @@ export async function openTasksForScan(ctx: EngineContext, rules: Ruleset, scanI
 }
 
 async function openTasks(
-  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, register: Register, scan: ScanRow, taskDue: Duration,
+  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, register: Register, scan: TaskScan, taskDue: Duration,
 ): Promise<OpenedTasks> {
   // One opener per policy at a time, so two scans never open two tasks for the same method.
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.tasks}, hashtext(${p.id}))`);
