@@ -5,13 +5,20 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { one, rows, utcIso } from '../db/sql.ts';
 import { scanPage } from '../destroy/scan.ts';
+import { openTasksForScan } from '../tasks/open.ts';
+import { parseDuration, type Duration } from '../duration.ts';
 import { purgeAndCheck } from '../destroy/post-check.ts';
 import { finishRun } from '../pipeline/runs.ts';
 import { replyText } from './reply.ts';
 import { setStatus } from './requests.ts';
 import type { ErasurePolicyOutcome, ErasureStatus } from './types.ts';
 
-export async function executeErasure(ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number): Promise<ErasureStatus> {
+const DEFAULT_TASK_DUE = parseDuration('P30D')!;
+
+/** `taskDue`: the deadline of destruction tasks this request opens for paper and media (action manual). */
+export async function executeErasure(
+  ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number, taskDue: Duration = DEFAULT_TASK_DUE,
+): Promise<ErasureStatus> {
   const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string }>(ctx.db, sql`SELECT run_id::text, status, ticket,
     ${utcIso(sql`received_at`)} AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
@@ -20,8 +27,14 @@ export async function executeErasure(ctx: EngineContext, rules: Ruleset, request
   for (const b of await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.batches WHERE run_id = ${req.run_id} AND status = 'pending'`)) {
     await purgeAndCheck(ctx, rules, b.id);
   }
-  const scans = await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.scans WHERE run_id = ${req.run_id} AND status IN ('pending', 'running') ORDER BY policy_id`);
+  const scans = await rows<{ id: string; policy_id: string }>(ctx.db, sql`SELECT id::text, policy_id FROM lethe.scans
+    WHERE run_id = ${req.run_id} AND status IN ('pending', 'running') ORDER BY policy_id`);
   for (const s of scans) {
+    // Paper and media: the subject's due register lines go into destruction tasks for people.
+    if (rules.get(s.policy_id)?.action.kind === 'manual') {
+      await openTasksForScan(ctx, rules, s.id, taskDue);
+      continue;
+    }
     for (;;) {
       const step = await scanPage(ctx, rules, s.id, batchSize);
       if (step.kind === 'done') break;

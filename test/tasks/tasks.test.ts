@@ -22,6 +22,8 @@ import { getTask, listTasks, taskCounts } from '../../src/tasks/list.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
+import { recordErasureRequest } from '../../src/erasure/requests.ts';
+import { executeErasure } from '../../src/erasure/execute.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
@@ -155,5 +157,26 @@ describe('paper and media destruction tasks', () => {
     expect(shred).toMatchObject({ status: 'opened', overdue: true, overdue_seconds: DAY / 1000, overdue_for: '1d 0h' });
     expect((await taskCounts(t.db, late)).overdue).toBe(2);
     expect((await getTask(t.db, shred.id, late))!.open_lines.map((l) => l.key)).toEqual([fresh]);
+  });
+});
+
+describe('an erasure request and paper', () => {
+  let t: TestDb;
+  afterAll(async () => t.drop());
+
+  it('opens a task for the subject\'s register lines whatever their clock, and destroys nothing', async () => {
+    t = await createTestDb('taskserase');
+    const archive = await seedPaperArchive(t.db, NOW);
+    const rules = (await buildRuleset(t.db, await loadPolicies(POLICIES))).ruleset;
+    const keys = deriveKeys(testConfig({ url: 'postgres://x@y/z' }).secret!);
+    const ctx: EngineContext = { db: t.db, keys, clock: fixedClock(NOW), log: silentLogger };
+    const id = await recordErasureRequest(ctx, rules, 15, { subject: archive.customers.plain, ticket: 'CS-1', actor: 'operator:cs' });
+    await executeErasure(ctx, rules, id, 100, TASK_DUE);
+    const lines = await rows<{ k: string }>(t.db, sql`SELECT record_key AS k FROM lethe.destruction_task_lines WHERE state = 'open'`);
+    // Clock ignored (the fresh box and the one never closed too); outside the where, and the other subject's, not.
+    expect(lines.map((l) => l.k).sort()).toEqual([...archive.duePaper, ...archive.dueDisk, ...archive.fresh, ...archive.open].sort());
+    expect(await count(t.db, 'paper_archive_boxes')).toBe(7);
+    const [ev] = await rows<{ trigger: string }>(t.db, sql`SELECT DISTINCT trigger FROM lethe.evidence WHERE action = 'task_opened'`);
+    expect(ev!.trigger).toBe('erasure_request');
   });
 });
