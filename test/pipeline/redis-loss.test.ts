@@ -28,11 +28,14 @@ it('puts the job schedulers back once Redis lost them', async () => {
   const schedulers = async () => (await scan.getJobSchedulers()).map((s) => s.key).sort();
   try {
     await waitFor(async () => (await schedulers()).length === 3, 30_000, 'the leader to create the schedulers');
+    // Not while a scheduled scan runs: finishing it would schedule its next tick itself.
+    await waitFor(async () => (await scan.getActiveCount()) + (await scan.getWaitingCount()) === 0, 30_000, 'the first scans to finish');
     await q.cleanup();
     expect(await schedulers()).toEqual([]);
     await waitFor(async () => (await schedulers()).length === 3, 10_000, 'the schedulers to come back');
     expect(await schedulers()).toEqual(['scan:customer-anonymise', 'scan:kyc-records', 'scan:rejected-loan-applications']);
-    expect(log).toContain('job schedulers were missing from Redis: put back');
+    // The line follows the Redis writes through a pipe: wait for it rather than race it.
+    await waitFor(async () => log.includes('job schedulers were missing from Redis: put back'), 5000, 'the worker to say so');
   } finally {
     await scan.close();
     connection.disconnect();
