@@ -19,7 +19,7 @@ const DEFAULT_TASK_DUE = parseDuration('P30D')!;
 export async function executeErasure(
   ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number, taskDue: Duration = DEFAULT_TASK_DUE,
 ): Promise<ErasureStatus> {
-  const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string }>(ctx.db, sql`SELECT run_id::text, status, ticket,
+  const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string; subject_ref: string }>(ctx.db, sql`SELECT run_id::text, status, ticket, subject_ref,
     ${utcIso(sql`received_at`)} AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
   if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
@@ -41,7 +41,7 @@ export async function executeErasure(
       await purgeAndCheck(ctx, rules, step.batchId);
     }
   }
-  const policies = await outcomes(ctx, rules, requestId, req.run_id);
+  const policies = await outcomes(ctx, rules, requestId, req.run_id, req.subject_ref);
   const status: ErasureStatus = policies.some((p) => p.held > 0) ? 'held'
     : policies.some((p) => p.deferred > 0) ? 'partially_deferred' : 'completed';
   const now = ctx.clock.now();
@@ -50,13 +50,16 @@ export async function executeErasure(
   return status;
 }
 
-async function outcomes(ctx: EngineContext, rules: Ruleset, requestId: string, runId: string): Promise<ErasurePolicyOutcome[]> {
+async function outcomes(ctx: EngineContext, rules: Ruleset, requestId: string, runId: string, subject: string): Promise<ErasurePolicyOutcome[]> {
   const done = new Map((await rows<Record<string, string>>(ctx.db, sql`SELECT policy_id, sum(destroyed)::text AS destroyed,
       sum(anonymised)::text AS anonymised, sum(held)::text AS held
     FROM lethe.batches WHERE run_id = ${runId} GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
   const kept = new Map((await rows<Record<string, string | null>>(ctx.db, sql`SELECT policy_id, count(*)::text AS n,
       ${utcIso(sql`max(until)`)} AS until, bool_or(until = 'infinity')::text AS open_ended
     FROM lethe.restrictions WHERE request_id = ${requestId} AND closed_at IS NULL GROUP BY policy_id`)).map((r) => [r.policy_id!, r]));
+  // Lines of this subject waiting in destruction tasks, whichever scan put them there.
+  const awaiting = new Map((await rows<{ policy_id: string; n: string }>(ctx.db, sql`SELECT policy_id, count(*)::text AS n
+    FROM lethe.destruction_task_lines WHERE subject_ref = ${subject} AND state = 'open' GROUP BY policy_id`)).map((r) => [r.policy_id, Number(r.n)]));
   return rules.policies.map((p) => {
     const d = done.get(p.id);
     const k = kept.get(p.id);
@@ -68,6 +71,7 @@ async function outcomes(ctx: EngineContext, rules: Ruleset, requestId: string, r
       until: k && k.open_ended === 'false' ? k.until ?? null : null,
       basis: k ? p.minimum?.basis ?? [] : [],
       held: Number(d?.held ?? 0),
+      awaiting: awaiting.get(p.id) ?? 0,
     };
-  }).filter((o) => o.destroyed + o.anonymised + o.deferred + o.held > 0);
+  }).filter((o) => o.destroyed + o.anonymised + o.deferred + o.held + (o.awaiting ?? 0) > 0);
 }

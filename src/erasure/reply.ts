@@ -14,6 +14,9 @@ export function replyText(ticket: string, receivedAt: string, outcomes: ErasureP
       lines.push(`- ${o.title}：依据${o.basis.map((b) => `《${b}》`).join('、') || '法律、行政法规'}须${until}（${o.deferred} 条）。` +
         `保存期间除存储和采取必要的安全保护措施外不再处理（《个人信息保护法》第四十七条），期限届满后自动${o.action === 'anonymise' ? '匿名化处理' : '删除'}。`);
     }
+    if ((o.awaiting ?? 0) > 0) {
+      lines.push(`- ${o.title}：${o.awaiting} 件纸质或介质材料已列入销毁任务，将在监督下销毁，销毁前除存储外不再处理。`);
+    }
     if (o.held > 0) lines.push(`- ${o.title}：因法律程序需要暂缓删除（${o.held} 条），相关程序结束后将予以删除。`);
   }
   if (lines.length === 1) lines.push('- 我们未持有须删除的您的个人信息。');

@@ -12,6 +12,11 @@ export interface ErasurePolicyOutcome {
   basis: string[];
   /** Kept because a legal hold names the subject. */
   held: number;
+  /**
+   * Paper or media (action manual) in an open destruction task: to be destroyed by people under
+   * supervision (`lethe tasks`), not yet gone. Absent in outcomes recorded before it existed.
+   */
+  awaiting?: number;
 }
 
 export type ErasureStatus = 'received' | 'in_progress' | 'completed' | 'partially_deferred' | 'held' | 'failed';

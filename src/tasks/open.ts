@@ -10,7 +10,7 @@ import { LOCKS, one, rows } from '../db/sql.ts';
 import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { addDuration, type Duration } from '../duration.ts';
 import { heldSubjects } from '../holds/active.ts';
-import { col, eligible, floorPassed, sourceTable, whereFilter } from '../destroy/predicates.ts';
+import { col, eligible, floorPassed, sourceTable, subjectIs, whereFilter } from '../destroy/predicates.ts';
 import { PolicyChangedError, triggerOf, type ScanMode, type ScanRow } from '../destroy/scan.ts';
 import { createRun } from '../pipeline/runs.ts';
 import { qualifiedName, type Policy, type Register } from '../policy/types.ts';
@@ -73,7 +73,7 @@ async function openTasks(
   // One opener per policy at a time, so two scans never open two tasks for the same method.
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.tasks}, hashtext(${p.id}))`);
   const asOf = new Date(Number(scan.as_of_ms));
-  const subject = scan.subject === null ? sql`true` : sql`${col(p.source.subject)}::text = ${scan.subject}`;
+  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.of(p.source, p.source.subject));
   const due = await rows<DueRow>(tx, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
       ${col(register.location)}::text AS location, ${col(register.mediaClass)}::text AS media
     FROM ${sourceTable(p)} t

@@ -22,7 +22,7 @@ import { getTask, listTasks, taskCounts } from '../../src/tasks/list.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
-import { recordErasureRequest } from '../../src/erasure/requests.ts';
+import { getErasureRequest, recordErasureRequest } from '../../src/erasure/requests.ts';
 import { executeErasure } from '../../src/erasure/execute.ts';
 import { UsageError } from '../../src/errors.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
@@ -178,5 +178,11 @@ describe('an erasure request and paper', () => {
     expect(await count(t.db, 'paper_archive_boxes')).toBe(7);
     const [ev] = await rows<{ trigger: string }>(t.db, sql`SELECT DISTINCT trigger FROM lethe.evidence WHERE action = 'task_opened'`);
     expect(ev!.trigger).toBe('erasure_request');
+    // The reply does not claim the boxes are gone: they await supervised destruction.
+    const view = (await getErasureRequest(t.db, id, NOW))!;
+    const paper = view.policies.find((p) => p.action === 'manual')!;
+    expect(paper).toMatchObject({ destroyed: 0, awaiting: lines.length });
+    expect(view.reply).toContain(`${lines.length} 件纸质或介质材料已列入销毁任务，将在监督下销毁`);
+    expect(view.reply).not.toContain('已删除');
   });
 });
