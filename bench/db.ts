@@ -70,9 +70,11 @@ export async function seedBenchDb(db: string, records: number, due: number, now:
   return (Date.now() - started) / 1000;
 }
 
-/** Due under bench/policies (the delete policy), counted the way the policy defines it. */
-export const DUE_DELETE_SQL = `SELECT count(*) AS n FROM loan_applications
-  WHERE status = 'rejected' AND decided_at <= now() - interval '30 days'`;
-/** Due under bench/policies-anonymise: ended > 1 year ago and not yet anonymised. */
-export const DUE_ANONYMISE_SQL = `SELECT count(*) AS n FROM customers
-  WHERE relationship_ended_at <= now() - interval '1 year' AND full_name <> '***'`;
+const at = (cutoff: Date | undefined, retain: string) => (cutoff ? `'${cutoff.toISOString()}'::timestamptz` : `now() - interval '${retain}'`);
+
+/** Due under bench/policies (the delete policy) at `cutoff` (default: by the database's clock). */
+export const dueDeleteSql = (cutoff?: Date): string => `SELECT count(*) AS n FROM loan_applications
+  WHERE status = 'rejected' AND decided_at <= ${at(cutoff, '30 days')}`;
+/** Due under bench/policies-anonymise: ended > 1 year before `cutoff` and not yet anonymised. */
+export const dueAnonymiseSql = (cutoff?: Date): string => `SELECT count(*) AS n FROM customers
+  WHERE relationship_ended_at <= ${at(cutoff, '1 year')} AND full_name <> '***'`;

@@ -10,7 +10,7 @@
 // they exist, which saves the seeding (minutes at 10M) on a re-run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DUE_ANONYMISE_SQL, DUE_DELETE_SQL, HOST, copyDb, dbExists, dropDb, log, refreshSchema, scalar, seedBenchDb, url } from './db.ts';
+import { HOST, copyDb, dbExists, dropDb, log, refreshSchema, scalar, seedBenchDb, url, dueAnonymiseSql, dueDeleteSql } from './db.ts';
 import { rawAnonymise, rawDestroy, type RawResult } from './raw.ts';
 import { runLethe, SECRET, type LetheEnv } from './process.ts';
 import { timePlan, type PlanTime } from './plan-time.ts';
@@ -57,19 +57,21 @@ function envFor(db: string, policies: string): LetheEnv {
 }
 
 /** Raw on the copy, then the pipeline on the original: same rows, same due set. */
-async function compare(db: string, rawDb: string, kind: 'delete' | 'anonymise', now: Date): Promise<Comparison> {
+async function compare(db: string, rawDb: string, kind: 'delete' | 'anonymise'): Promise<Comparison> {
   const [dueSql, policies, table] = kind === 'delete'
-    ? [DUE_DELETE_SQL, DELETE_POLICIES, 'public.loan_applications'] : [DUE_ANONYMISE_SQL, ANONYMISE_POLICIES, 'public.customers'];
-  const due = await scalar(db, dueSql);
+    ? [dueDeleteSql, DELETE_POLICIES, 'public.loan_applications'] : [dueAnonymiseSql, ANONYMISE_POLICIES, 'public.customers'];
+  // One cutoff for the count and the raw run: rows keep crossing it as the clock moves.
+  const cutoff = new Date(Date.now() - (kind === 'delete' ? 30 : 365) * 86_400_000);
+  const due = await scalar(db, dueSql(cutoff));
   log(`${kind}: raw PostgreSQL on ${due} due records…`);
   const raw = kind === 'delete'
-    ? await rawDestroy(url(rawDb), new Date(now.getTime() - 30 * 86_400_000), Number(flags.batch))
-    : await rawAnonymise(url(rawDb), new Date(now.getTime() - 365 * 86_400_000), Number(flags.batch), SECRET);
+    ? await rawDestroy(url(rawDb), cutoff, Number(flags.batch))
+    : await rawAnonymise(url(rawDb), cutoff, Number(flags.batch), SECRET);
   log(`${kind}: lethe pipeline (lethe sweep, ${flags.concurrency} purge workers, batch ${flags.batch})…`);
   const run = await runLethe(['sweep', '--json'], envFor(db, policies));
   const json = JSON.parse(run.output) as { policies: { destroyed: number; anonymised: number }[] };
   const records = json.policies.reduce((a, p) => a + p.destroyed + p.anonymised, 0);
-  const left = await scalar(db, dueSql);
+  const left = await scalar(db, dueSql());
   const evidence = await scalar(db, `SELECT count(*) AS n FROM lethe.evidence WHERE "table" = '${table}'`);
   if (left !== 0 || evidence !== records) problems.push(`${kind}: ${left} due left, evidence ${evidence} ≠ ${records} records`);
   if (raw.records !== due) problems.push(`${kind}: raw run did ${raw.records} of ${due}`);
@@ -103,8 +105,8 @@ async function benchSize(records: number, scaleOut: boolean): Promise<{ size: Si
     await copyDb(seed, `${db}_w1`);
     await copyDb(seed, `${db}_w2`);
   }
-  const del = await compare(db, rawDb, 'delete', now);
-  const anonymise = flags['no-anonymise'] ? undefined : await compare(db, rawDb, 'anonymise', now);
+  const del = await compare(db, rawDb, 'delete');
+  const anonymise = flags['no-anonymise'] ? undefined : await compare(db, rawDb, 'anonymise');
   if (scaleOut) {
     fleet = [];
     for (const n of [1, 2]) {
