@@ -1,6 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './connect.ts';
-import { databaseError } from '../log.ts';
 
 /** Runs a statement and returns its rows, whichever driver is underneath. */
 export async function rows<T extends Record<string, unknown>>(db: Executor, query: SQL): Promise<T[]> {
@@ -40,18 +39,3 @@ export const LOCKS = {
   tasks: 7_411_005,
 } as const;
 
-/**
- * Whether `value` reads as PostgreSQL type `type` (from the catalog, e.g. `bigint`): a subject
- * id of another shape names no record, and comparing it with a cast would fail the statement.
- * Not inside a transaction: the failed probe would abort it.
- */
-export async function castsTo(db: Executor, value: string, type: string): Promise<boolean> {
-  try {
-    await db.execute(sql`SELECT ${value}::${sql.raw(type)} AS v`);
-    return true;
-  } catch (e) {
-    // Class 22, data exception: invalid text for the type, out of range, a NUL byte.
-    if (databaseError(e)?.code.startsWith('22')) return false;
-    throw e;
-  }
-}

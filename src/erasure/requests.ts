@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
-import { castsTo, one, qualified, rows, utcIso } from '../db/sql.ts';
+import { one, qualified, rows, utcIso } from '../db/sql.ts';
+import { subjectIs } from '../destroy/predicates.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
@@ -26,10 +27,9 @@ export const MAX_TICKET_LENGTH = 200;
 async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
   for (const p of rules.policies) {
     const type = rules.types.of(p.source, p.source.subject);
-    // Only a value of the column's type can match; any other failure is an outage, not "unknown".
-    if (!(await castsTo(ctx.db, subject, type))) continue;
+    // An id the column's type cannot hold matches nothing; any database failure is an outage, not "unknown".
     const hit = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM ${qualified(p.source.schema, p.source.table)} t
-      WHERE t.${sql.identifier(p.source.subject)} = ${subject}::${sql.raw(type)} LIMIT 1`);
+      WHERE ${subjectIs(p, subject, type)} LIMIT 1`);
     if (hit) return true;
   }
   const seen = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM lethe.evidence WHERE subject_ref = ${subjectRef(ctx.keys, subject)} LIMIT 1`);

@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
-import { castsTo, rows } from '../db/sql.ts';
+import { rows } from '../db/sql.ts';
 import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
-import { actionPending, col, floorPassed, sourceTable, sweepableParts, whereFilter } from '../destroy/predicates.ts';
+import { actionPending, col, floorPassed, sourceTable, subjectIs, sweepableParts, whereFilter } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { UsageError } from '../errors.ts';
 
@@ -36,10 +36,9 @@ export interface PurgePlan {
 
 async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: PurgeTarget, now: Date): Promise<string[]> {
   const type = rules.types.of(p.source, p.source.subject);
-  if (target.kind === 'subject' && !(await castsTo(ctx.db, target.subject, type))) return [];
   const parts = target.kind === 'policy'
     ? sweepableParts(p, now, rules.types.of(p.source, p.source.key))
-    : [sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${col(p.source.subject)} = ${target.subject}::${sql.raw(type)}`];
+    : [sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${subjectIs(p, target.subject, type)}`];
   const found = await rows<{ k: string; s: string | null }>(ctx.db, sql`SELECT k, s FROM (${sql.join(parts.map((w) => sql`
     SELECT ${col(p.source.key)} AS key, ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s FROM ${sourceTable(p)} t WHERE ${w}`), sql` UNION ALL `)}) x
     ORDER BY key LIMIT ${MAX_MANUAL_PURGE_RECORDS + 1}`);
