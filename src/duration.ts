@@ -73,3 +73,18 @@ export function durationMs(d: Duration): number {
 
 /** PIPL art. 56: records of processing are kept at least three years; lethe's own evidence too. */
 export const MIN_EVIDENCE_RETAIN_DAYS = 3 * 365;
+
+/**
+ * True when `a` can end later than `b` counted from the same instant: months and days do not
+ * convert (P60M is P5Y, P1M may be 28 or 31 days), so both are laid from every month start and
+ * month end of a leap cycle. For ceilings, where "about as long" is not good enough.
+ */
+export function mayExceed(a: Duration, b: Duration): boolean {
+  for (let month = 0; month < 48; month++) {
+    for (const day of [1, 28, 29, 30, 31]) {
+      const start = new Date(Date.UTC(2000, month, day));
+      if (addDuration(start, a).getTime() > addDuration(start, b).getTime()) return true;
+    }
+  }
+  return false;
+}

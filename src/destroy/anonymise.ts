@@ -3,6 +3,7 @@
 // by construction: an anonymised row is never selected again and gets no second evidence row.
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnonymiseField, AnonymiseStrategy } from '../policy/types.ts';
+import { DEIDENTIFICATION_KEY, deidentificationOf } from '../policy/deidentification.ts';
 
 export const REDACTION_MASK = '***';
 /** What an `hmac` value looks like once written: 64 lowercase hex digits. */
@@ -53,9 +54,9 @@ export function anonymisePending(fields: AnonymiseField[]): SQL {
   return sql`(${sql.join(fields.map((f) => sql`COALESCE(${pendingOne(f)}, false)`), sql` OR `)})`;
 }
 
-/** Evidence `fields`: which columns changed and how; never a value. */
+/** Evidence `fields`: which columns changed and how, and what that leaves (PIPL art. 73); never a value. */
 export function describeStrategies(fields: AnonymiseField[]): Record<string, string> {
-  return Object.fromEntries(fields.map((f) => [f.column, strategyLabel(f.strategy)]));
+  return { ...Object.fromEntries(fields.map((f) => [f.column, strategyLabel(f.strategy)])), [DEIDENTIFICATION_KEY]: deidentificationOf(fields) };
 }
 
 export function strategyLabel(s: AnonymiseStrategy): string {

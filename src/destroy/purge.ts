@@ -18,6 +18,7 @@ import { PolicyChangedError } from './scan.ts';
 import { queuePartnerRequests, type QueuedRequest } from '../partners/outbox.ts';
 import type { Destroyed } from './post-check.ts';
 import { purgeRequestOfRun } from '../purge/requests.ts';
+import { floorDefersErasure } from '../policy/floors.ts';
 
 interface BatchRow extends Record<string, unknown> {
   run_id: string;
@@ -68,8 +69,9 @@ export async function purgeBatch(
     const now = ctx.clock.now();
     const table = { schema: p.source.schema, table: p.source.table };
     const keyType = rules.types.of(table, p.source.key);
-    // An erasure request ignores the policy's clock but never a floor: those records are
-    // restricted instead. Otherwise: re-check, under row locks, that each is still due.
+    // An erasure request ignores the policy's clock, and a floor no law sets: under a law's
+    // floor the records are restricted instead. Otherwise: re-check, under row locks, that
+    // each is still due.
     const erasure = batch.trigger === 'erasure_request';
     // A manual purge (four eyes) destroys only keys of its approved plan; a subject purge, like
     // an erasure request, ignores the clock but skips (does not restrict) what a floor keeps.
@@ -96,7 +98,7 @@ export async function purgeBatch(
         held++;
       } else if (manual && r.floor_ok !== true) {
         continue;
-      } else if (erasure && r.floor_ok !== true) {
+      } else if (erasure && r.floor_ok !== true && floorDefersErasure(p)) {
         if (!restricted.has(r.k)) {
           toRestrict.push({ key: r.k, recordRef: recordRef(ctx.keys, qualifiedName(p.source), r.k), subjectRef: ref, until: r.floor_ends ? new Date(r.floor_ends) : null });
         }

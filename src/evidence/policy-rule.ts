@@ -5,6 +5,9 @@
 import { parse } from 'yaml';
 import { DEFAULT_SCHEMA } from '../policy/resolve.ts';
 import { parseDuration, subtractDuration } from '../duration.ts';
+import { FLOOR_KINDS, type FloorKind } from '../policy/schema.ts';
+import { deidentificationOf, type DeidentificationResult } from '../policy/deidentification.ts';
+import type { AnonymiseField } from '../policy/types.ts';
 
 export interface PolicyRule {
   /** Schema-qualified source table: rows of other tables in its evidence are child rows. */
@@ -15,6 +18,24 @@ export interface PolicyRule {
   retain: string | null;
   minimum: string | null;
   minimumFrom: string | null;
+  /** Who set the floor; a version written before floors had kinds deferred every erasure: `law`. */
+  minimumKind: FloorKind | null;
+  /** For anonymise: what the records kept (PIPL art. 73), read from the strategies. */
+  deidentification: DeidentificationResult | null;
+}
+
+/** The anonymise strategies as written, leniently: what cannot be read keeps nothing. */
+function fieldsOf(action: unknown): AnonymiseField[] | null {
+  const a = (action as { anonymise?: unknown } | null)?.anonymise;
+  if (!a || typeof a !== 'object') return null;
+  return Object.entries(a as Record<string, unknown>).map(([column, v]) => {
+    const o = (v ?? {}) as Record<string, unknown>;
+    if (v === 'hmac') return { column, strategy: { kind: 'hmac' } };
+    if (typeof o.keep_prefix === 'number') return { column, strategy: { kind: 'keep_prefix', keep: o.keep_prefix } };
+    if (o.generalise === 'year' || o.generalise === 'month') return { column, strategy: { kind: 'generalise', to: o.generalise } };
+    if (typeof o.bucket === 'number') return { column, strategy: { kind: 'bucket', size: o.bucket } };
+    return { column, strategy: { kind: v === null ? 'null' : 'redact' } };
+  });
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
@@ -30,6 +51,8 @@ export function readPolicyRule(text: string): PolicyRule {
   const source = (doc.source ?? {}) as Record<string, unknown>;
   const trigger = (doc.trigger ?? {}) as Record<string, unknown>;
   const minimum = (doc.minimum ?? {}) as Record<string, unknown>;
+  const kind = FLOOR_KINDS.find((k) => k === minimum.kind) ?? (doc.minimum ? 'law' : null);
+  const fields = fieldsOf(doc.action);
   const tableName = str(source.table);
   // An override file's periods are appended to the text as comments (src/policy/overrides.ts).
   const overridden = (key: string) => new RegExp(`^#\\s+${key.replace('.', '\\.')}: (P\\S+)`, 'm').exec(text)?.[1] ?? null;
@@ -40,6 +63,8 @@ export function readPolicyRule(text: string): PolicyRule {
     retain: overridden('retain') ?? str(doc.retain),
     minimum: overridden('minimum.period') ?? str(minimum.period),
     minimumFrom: str(minimum.from),
+    minimumKind: kind,
+    deidentification: fields ? deidentificationOf(fields) : null,
   };
 }
 
@@ -67,11 +92,16 @@ export function servedByRule(rule: PolicyRule | null, trigger: string, action: s
     const d = parseDuration(rule.retain);
     if (d) bound = subtractDuration(new Date(lastOccurredAt), d).toISOString();
   }
-  if (rule.minimum && (clockTrigger || trigger === 'erasure_request')) {
-    parts.push(`${rule.minimum} since ${rule.minimumFrom ?? 'its start'} (statutory minimum)`);
+  // PIPL art. 47: only a law's floor holds against an erasure request; the others yielded to it.
+  const floorHeld = clockTrigger || (trigger === 'erasure_request' && rule.minimumKind === 'law');
+  if (rule.minimum && floorHeld) {
+    parts.push(`${rule.minimum} since ${rule.minimumFrom ?? 'its start'} (${rule.minimumKind === 'law' ? 'statutory minimum' : `minimum, ${rule.minimumKind}`})`);
     const d = parseDuration(rule.minimum);
     if (d && bound === null) bound = subtractDuration(new Date(lastOccurredAt), d).toISOString();
   }
-  if (parts.length === 0) return { atLeast: trigger === 'erasure_request' ? 'none: erasure request, no statutory minimum' : null, clockStartedBy: null };
+  if (parts.length === 0) {
+    const none = rule.minimum ? `none: erasure request; the minimum ${rule.minimum} (${rule.minimumKind}, not set by a law) yields to it` : 'none: erasure request, no statutory minimum';
+    return { atLeast: trigger === 'erasure_request' ? none : null, clockStartedBy: null };
+  }
   return { atLeast: parts.join('; '), clockStartedBy: bound };
 }

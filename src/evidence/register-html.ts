@@ -31,10 +31,10 @@ const e = (v: string | number | null | undefined) => (v === null || v === undefi
 const day = (iso: string | null) => (iso === null ? '—' : escapeHtml(iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')));
 
 function line(l: RegisterLine): string {
-  const owed = [l.retain_owed ? `retain ${l.retain_owed}${l.clock ? ` from ${l.clock}` : ''}` : null, l.minimum_owed ? `minimum ${l.minimum_owed}` : null]
+  const owed = [l.retain_owed ? `retain ${l.retain_owed}${l.clock ? ` from ${l.clock}` : ''}` : null, l.minimum_owed ? `minimum ${l.minimum_owed}${l.minimum_kind ? ` (${l.minimum_kind})` : ''}` : null]
     .filter((x) => x !== null).join('; ');
   return `<tr data-policy="${e(l.policy_id)}" data-action="${e(l.action)}"><td>${e(l.policy_id)}<br><code>${e(l.policy_version.slice(0, 12))}</code></td>`
-    + `<td>${e(l.category)}</td><td>${e(l.classification)}</td><td>${e(l.trigger)}</td><td>${e(l.action)}<br><code>${e(l.table)}</code></td>`
+    + `<td>${e(l.category)}</td><td>${e(l.classification)}</td><td>${e(l.trigger)}</td><td>${e(l.action)}${l.de_identification ? ` <span class="note">(${e(l.de_identification)}: not anonymous)</span>` : ''}<br><code>${e(l.table)}</code></td>`
     + `<td class="n records">${l.records}</td><td class="n children">${l.child_rows}</td><td>${owed ? escapeHtml(owed) : '—'}</td>`
     + `<td>${e(l.served_at_least_per_rule)}${l.clock_started_on_or_before ? `<br><span class="note">clock started on or before ${day(l.clock_started_on_or_before)}</span>` : ''}</td>`
     + `<td>${day(l.first_occurred_at)}${l.first_occurred_at !== l.last_occurred_at ? `<br>– ${day(l.last_occurred_at)}` : ''}</td></tr>`;

@@ -22,6 +22,10 @@ export interface RegisterLine {
   child_rows: number;
   retain_owed: string | null;
   minimum_owed: string | null;
+  /** Who set the floor: `law` holds against an erasure request, `regulator` and `analogy` yield to it. */
+  minimum_kind: string | null;
+  /** For anonymise lines: `pseudonymised` or `columns-removed`; never anonymous (PIPL art. 73(4)). */
+  de_identification: string | null;
   clock: string | null;
   served_at_least_per_rule: string | null;
   clock_started_on_or_before: string | null;
@@ -146,7 +150,8 @@ function lineOf(g: GroupRow, rule: PolicyRule | null): RegisterLine {
   return {
     policy_id: g.policy_id, policy_version: g.policy_version, category: g.category, classification: g.classification,
     trigger: g.trigger, action: g.action, table: g.table, records: Number(g.n), child_rows: 0,
-    retain_owed: rule?.retain ?? null, minimum_owed: rule?.minimum ?? null, clock: rule?.clock ?? null,
+    retain_owed: rule?.retain ?? null, minimum_owed: rule?.minimum ?? null, minimum_kind: rule?.minimumKind ?? null,
+    de_identification: g.action === 'anonymise' ? rule?.deidentification ?? null : null, clock: rule?.clock ?? null,
     served_at_least_per_rule: served.atLeast, clock_started_on_or_before: served.clockStartedBy,
     first_occurred_at: isoFromPg(g.first), last_occurred_at: last,
   };

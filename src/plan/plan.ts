@@ -8,6 +8,8 @@ import { subjectRef } from '../crypto/keys.ts';
 import type { Policy } from '../policy/types.ts';
 import { candidates, col, floorPassed, isRestricted, sourceTable, subjectIs, sweepableParts } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
+import { previewErasure, type ErasurePreview } from './erasure-preview.ts';
+import type { FloorKind } from '../policy/schema.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
 export interface PolicyCounts {
@@ -22,6 +24,10 @@ export interface PolicyCounts {
   destroyed: number;
   anonymised: number;
   failed: number;
+  /** Who set the policy's floor (`law` defers an erasure request, the others yield to it); null: none. */
+  floor?: FloorKind | null;
+  /** With a subject: what an erasure request for them would do now. */
+  on_erasure?: ErasurePreview;
 }
 
 export interface PlanOptions {
@@ -89,6 +95,8 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
     destroyed: action === 'delete' ? due : 0,
     anonymised: action === 'anonymise' ? due : 0,
     failed: 0,
+    floor: p.minimum?.kind ?? null,
+    ...(opts.subject === undefined ? {} : { on_erasure: await previewErasure(ctx, rules, p, opts.subject, opts.now) }),
   };
 }
 

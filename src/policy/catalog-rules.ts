@@ -129,6 +129,10 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
       if (misfit) r.problem(path, `${misfit}`);
     }
   }
+  p.suppress.forEach((s, i) => {
+    const c = column(src, s.column, `suppress.${i}`);
+    if (c && c.category !== 'S') r.problem(`suppress.${i}`, `${describe(c)}; a ${s.kind} column to suppress must hold text`);
+  });
   if (p.action.kind === 'manual') {
     // Shown to the operator as text and grouped by: any type that reads as text will do.
     column(src, p.action.register.location, 'register.location');

@@ -1,6 +1,6 @@
 // The catalogue as one standalone HTML page: inline style, no script, no external asset, every
 // value escaped; each policy starts on a new printed page when it does not fit the current one.
-import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, manualText, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -30,8 +30,8 @@ function summary(docs: readonly PolicyDoc[]): string {
   const rowsOut = docs.map((d) => `<tr><td><a href="#${escapeHtml(d.id)}">${escapeHtml(d.id)}</a></td><td>${escapeHtml(d.category)}</td>`
     + `<td>${escapeHtml(d.classification.text)}</td><td>${code(d.table)}</td>`
     + `<td>${d.clock.kind === 'expiry' ? code(d.clock.column) : 'consent withdrawn'}</td>`
-    + `<td>${escapeHtml(d.retain.text.split(' ')[0]!)}${d.retain.overridden ? ' (override)' : ''}</td>`
-    + `<td>${d.minimum ? escapeHtml(d.minimum.period.split(' ')[0]!) : '—'}</td><td>${escapeHtml(d.action)}</td></tr>`);
+    + `<td>${escapeHtml(d.retain.text.split(' ')[0]!)}${d.retain.overridden ? ' (override)' : ''}${d.maximum ? ` (max ${escapeHtml(d.maximum.period.split(' ')[0]!)})` : ''}</td>`
+    + `<td>${d.minimum ? `${escapeHtml(d.minimum.period.split(' ')[0]!)} (${d.minimum.kind})` : '—'}</td><td>${escapeHtml(d.action)}</td></tr>`);
   return `<table class="summary"><thead><tr><th>policy</th><th>category</th><th>class</th><th>table</th><th>clock</th><th>retain</th><th>minimum</th><th>action</th></tr></thead>\n<tbody>\n${rowsOut.join('\n')}\n</tbody></table>`;
 }
 
@@ -40,11 +40,11 @@ function section(d: PolicyDoc): string {
     ? `expiry: ${code(d.clock.column)} (NULL: the clock has not started)`
     : `consent withdrawn: the subject's every ${code(d.clock.table)} row with ${code(`${d.clock.purposeColumn} = '${d.clock.purpose}'`)} has ${code(d.clock.withdrawnAt)} set`;
   const minimum = d.minimum
-    ? `${escapeHtml(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' <span class="note">set by this deployment\'s override file</span>' : ''}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${escapeHtml(d.minimum.reason)}` : ''}`
-    : 'none (no statutory floor: an erasure request destroys at once)';
+    ? `${escapeHtml(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' <span class="note">set by this deployment\'s override file</span>' : ''}; ${d.minimum.kind}: ${escapeHtml(FLOOR_KIND_TEXT[d.minimum.kind])}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${escapeHtml(d.minimum.reason)}` : ''}`
+    : 'none (no floor: an erasure request destroys at once)';
   const action = d.register ? prose(manualText(d.register, (c) => `\`${c}\``))
     : d.action === 'delete' ? 'delete'
-    : `anonymise:<ul>${d.fields.map((f) => `<li>${code(f.column)} ${escapeHtml(f.strategy)}${f.note ? ` <span class="note">${escapeHtml(f.note)}</span>` : ''}</li>`).join('')}</ul>`;
+    : `anonymise:<ul>${d.fields.map((f) => `<li>${code(f.column)} ${escapeHtml(f.strategy)}${f.note ? ` <span class="note">${escapeHtml(f.note)}</span>` : ''}</li>`).join('')}</ul>Result: ${escapeHtml(d.deidentification ?? '')}`;
   const rowsOut: [string, string][] = [
     ['category', escapeHtml(d.category)],
     ['classification', noted(d.classification)],
@@ -52,9 +52,11 @@ function section(d: PolicyDoc): string {
     ['clock', clock],
     ['retain', noted(d.retain)],
     ['minimum', minimum],
+    ['maximum', d.maximum ? `${escapeHtml(d.maximum.period)}: no retention, floor or override may keep the records longer; basis: ${d.maximum.basis.map(noted).join('; ')}` : 'none'],
     ['action', action],
     ['children', d.children.length ? `${d.children.map((c) => `${code(c.table)} by ${code(c.foreignKey)}`).join('; ')} — destroyed before the record` : 'none'],
     ['partners', d.partners ? 'notified to delete their copies' : 'not notified'],
+    ...(d.suppress.length > 0 ? [['suppression', prose(suppressText(d, (c) => `\`${c}\``))] as [string, string]] : []),
     ['policy version', `${code(d.version)} (${escapeHtml(d.file)})`],
   ];
   return [

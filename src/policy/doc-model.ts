@@ -5,13 +5,15 @@ import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Duration } from '../duration.ts';
 import type { AnonymiseStrategy, Policy, WhereCondition } from './types.ts';
+import type { FloorKind } from './schema.ts';
 import { isOverridden } from './overrides.ts';
+import { describeDeidentification } from './deidentification.ts';
 
 export const DOC_TITLE = 'Retention policies';
 
 /** The legend printed above the catalogue in both formats. */
 export const DOC_LEGEND = [
-  'Each policy names the records it governs, the column whose time starts its clock, how long they are kept (`retain`), any statutory floor (`minimum`: nothing destroys earlier, not even an erasure request, which is deferred until the floor ends), and what happens at the end: the record is deleted, or the listed columns are anonymised, or — for paper and storage media (`manual`) — a destruction task is opened for people to approve, hand over, destroy by the method the media class requires, and confirm before a witness. A legal hold (`lethe hold`) stops all three.',
+  'Each policy names the records it governs, the column whose time starts its clock, how long they are kept (`retain`), any floor (`minimum`: no routine run destroys earlier; a floor set by a law or administrative regulation also defers an erasure request until it ends, while one from a regulator\'s rule or applied by analogy yields to the request), any legal ceiling (`maximum`: no retention, floor or deployment override may exceed it), and what happens at the end: the record is deleted, or the listed columns are anonymised, or — for paper and storage media (`manual`) — a destruction task is opened for people to approve, hand over, destroy by the method the media class requires, and confirm before a witness. A legal hold (`lethe hold`) stops all three.',
   'Durations are ISO 8601 (P30D = 30 days, P6M = 6 months, P10Y = 10 years). Classification is JR/T 0171-2020 (C1 lowest, C3 highest). In the notes, ✔ marks a figure read in the text of the law, ◐ one from a secondary summary and ✘ one not yet checked.',
 ];
 
@@ -36,12 +38,17 @@ export interface PolicyDoc {
   where: string[];
   clock: { kind: 'expiry'; column: string } | { kind: 'consent_withdrawn'; table: string; purposeColumn: string; purpose: string; withdrawnAt: string };
   retain: Noted & { overridden: boolean };
-  minimum: { period: string; from: string; basis: Noted[]; reason: string | undefined; overridden: boolean } | undefined;
+  minimum: { period: string; from: string; basis: Noted[]; reason: string | undefined; overridden: boolean; kind: FloorKind } | undefined;
+  maximum: { period: string; basis: Noted[] } | undefined;
   action: string;
   /** `manual`: the register's columns and the destruction method per media class. */
   register: { location: string; mediaClass: string; methods: { mediaClass: string; method: string }[] } | undefined;
   /** Anonymised columns and what happens to each; empty for delete. */
   fields: { column: string; strategy: string; note: string | undefined }[];
+  /** For anonymise: what the record still holds, and why it is not anonymous (PIPL art. 73). */
+  deidentification: string | undefined;
+  /** Contact columns hashed into the suppression list after a refusal. */
+  suppress: { column: string; kind: string }[];
   children: { table: string; foreignKey: string }[];
   partners: boolean;
   basis: Noted[];
@@ -155,6 +162,11 @@ export function describePolicy(p: Policy): PolicyDoc {
       basis: p.minimum.basis.map((b, i) => ({ text: b, note: c.at('minimum', 'basis', i) ?? c.at('minimum', 'basis') })),
       reason: typeof reason === 'string' ? reason : undefined,
       overridden: isOverridden(p, 'minimum.period'),
+      kind: p.minimum.kind,
+    },
+    maximum: p.maximum && {
+      period: describeDuration(p.maximum.period),
+      basis: p.maximum.basis.map((b, i) => ({ text: b, note: c.at('maximum', 'basis', i) ?? c.at('maximum', 'basis') })),
     },
     action: p.action.kind,
     register: p.action.kind === 'manual' ? {
@@ -165,11 +177,25 @@ export function describePolicy(p: Policy): PolicyDoc {
     fields: p.action.kind !== 'anonymise' ? [] : p.action.fields.map((f) => ({
       column: f.column, strategy: describeStrategy(f.strategy), note: c.at('action', 'anonymise', f.column),
     })),
+    deidentification: p.action.kind === 'anonymise' ? describeDeidentification(p.action.fields, p.source.subject) : undefined,
+    suppress: p.suppress.map((x) => ({ column: x.column, kind: x.kind })),
     children: p.children.map((ch) => ({ table: tableName(ch), foreignKey: ch.foreignKey })),
     partners: p.partners === 'notify',
     basis: p.basis.map((b, i) => ({ text: b, note: c.at('basis', i) })),
     notes: c.header(),
   };
+}
+
+/** What a floor of this kind does to an erasure request (PIPL art. 47). */
+export const FLOOR_KIND_TEXT: Record<FloorKind, string> = {
+  law: 'set by a law or administrative regulation: an erasure request is deferred (the record restricted) until it ends',
+  regulator: "a regulator's rule, not a law: keeps the records for the business, but an erasure request destroys them at once",
+  analogy: 'applied by analogy, not set by a law for these records: keeps them for the business, but an erasure request destroys them at once',
+};
+
+/** The suppression row, in either format. */
+export function suppressText(d: PolicyDoc, code: (s: string) => string): string {
+  return `after a refusal (consent withdrawn or an erasure request), keyed hashes of the subject and of ${d.suppress.map((x) => `${code(x.column)} (${x.kind})`).join(', ')} stay on the suppression list for purpose ${code(d.clock.kind === 'consent_withdrawn' ? d.clock.purpose : '?')} until consent is granted again`;
 }
 
 /** The action row of a manual policy, in either format (`code` quotes a column name). */

@@ -2,7 +2,7 @@
 // enforces, on which table, from which clock, for how long, how, and on what legal basis.
 // Deterministic (no date, no absolute path) so a checked-in copy can be compared byte for byte.
 import type { Policy } from './types.ts';
-import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, describePolicies, manualText, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, describePolicies, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
 import { renderHtml } from './doc-html.ts';
 
 export type DocFormat = 'md' | 'html';
@@ -36,8 +36,8 @@ function summaryRow(d: PolicyDoc): string {
   const cells = [
     `[${mdText(d.id)}](#${d.id})`, mdText(d.category), d.classification.text, code(d.table),
     d.clock.kind === 'expiry' ? code(d.clock.column) : 'consent withdrawn',
-    `${mdText(d.retain.text.split(' ')[0]!)}${d.retain.overridden ? ' (override)' : ''}`,
-    d.minimum ? mdText(d.minimum.period.split(' ')[0]!) : '—', d.action,
+    `${mdText(d.retain.text.split(' ')[0]!)}${d.retain.overridden ? ' (override)' : ''}${d.maximum ? ` (max ${mdText(d.maximum.period.split(' ')[0]!)})` : ''}`,
+    d.minimum ? `${mdText(d.minimum.period.split(' ')[0]!)} (${d.minimum.kind})` : '—', d.action,
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -53,11 +53,13 @@ function section(d: PolicyDoc): string[] {
       : `consent withdrawn: the subject's every ${code(d.clock.table)} row with ${code(`${d.clock.purposeColumn} = '${d.clock.purpose}'`)} has ${code(d.clock.withdrawnAt)} set`],
     ['retain', noted(d.retain)],
     ['minimum', d.minimum
-      ? `${mdText(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' — *set by this deployment\'s override file*' : ''}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${mdText(d.minimum.reason)}` : ''}`
-      : 'none (no statutory floor: an erasure request destroys at once)'],
-    ['action', d.register ? manualText(d.register, code) : d.action === 'delete' ? 'delete' : `anonymise: ${d.fields.map((f) => `${code(f.column)} ${mdText(f.strategy)}${f.note ? ` (*${mdText(f.note)}*)` : ''}`).join('; ')}`],
+      ? `${mdText(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' — *set by this deployment\'s override file*' : ''}; ${d.minimum.kind}: ${mdText(FLOOR_KIND_TEXT[d.minimum.kind])}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${mdText(d.minimum.reason)}` : ''}`
+      : 'none (no floor: an erasure request destroys at once)'],
+    ['maximum', d.maximum ? `${mdText(d.maximum.period)}: no retention, floor or override may keep the records longer; basis: ${d.maximum.basis.map(noted).join('; ')}` : 'none'],
+    ['action', d.register ? manualText(d.register, code) : d.action === 'delete' ? 'delete' : `anonymise: ${d.fields.map((f) => `${code(f.column)} ${mdText(f.strategy)}${f.note ? ` (*${mdText(f.note)}*)` : ''}`).join('; ')}. Result: ${mdText(d.deidentification ?? '')}`],
     ['children', d.children.length ? `${d.children.map((ch) => `${code(ch.table)} by ${code(ch.foreignKey)}`).join('; ')} — destroyed before the record` : 'none'],
     ['partners', d.partners ? 'notified to delete their copies' : 'not notified'],
+    ...(d.suppress.length > 0 ? [['suppression', suppressText(d, code)] as [string, string]] : []),
     ['policy version', `${code(d.version)} (${mdText(d.file)})`],
   ];
   const out = [`## ${mdText(d.id)}`, '', '| | |', '|---|---|', ...rowsOut.map(([k, v]) => `| ${k} | ${v} |`), '', '**Basis**', ''];

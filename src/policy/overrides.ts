@@ -4,8 +4,8 @@
 //   rejected-loan-applications: { retain: P14D }
 //   sales-recordings: { retain: P10Y, minimum: P5Y }
 //
-// An override may lengthen a statutory floor, never shorten one, and may not set `retain`
-// below the floor. An overridden policy is a different rule, so it gets a different version:
+// An override may lengthen a statutory floor, never shorten one, may not set `retain` below
+// the floor, and may not set either past the policy's `maximum` (a legal ceiling). An overridden policy is a different rule, so it gets a different version:
 // the override is appended to the policy's text as a comment and the version is the hash of
 // that text — evidence then names, in lethe.policy_versions, exactly what applied.
 import { createHash } from 'node:crypto';
@@ -20,6 +20,7 @@ import { durationText } from './schema.ts';
 import { Locator } from './positions.ts';
 import { issueProblems } from './problems.ts';
 import { loadPolicies } from './load.ts';
+import { beyondMaximum } from './ceiling.ts';
 
 const duration = durationText;
 const entry = z.strictObject({ retain: duration.optional(), minimum: duration.optional() }, {
@@ -87,6 +88,13 @@ export function applyOverrideText(policies: Policy[], text: string, file: string
         continue;
       }
       minimum = { ...p.minimum, period };
+    }
+    const retainCeiling = o.retain !== undefined ? beyondMaximum(`${id}.retain`, retain, p.maximum) : undefined;
+    const floorCeiling = o.minimum !== undefined && minimum ? beyondMaximum(`${id}.minimum`, minimum.period, p.maximum) : undefined;
+    if (retainCeiling || floorCeiling) {
+      problem([id, retainCeiling ? 'retain' : 'minimum'],
+        `${retainCeiling ?? floorCeiling}; the maximum is the policy's (${where(p, 'maximum.period')}), and an override may not lift it`);
+      continue;
     }
     if (minimum && days(retain) < days(minimum.period)) {
       const path = o.retain !== undefined ? [id, 'retain'] : [id, 'minimum'];

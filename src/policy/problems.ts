@@ -83,7 +83,9 @@ export function issueProblems(issues: readonly Issue[], data: unknown, loc: Loca
         break;
       }
       default:
-        at(loc.value(path), `${name} ${show(value)} ${iss.message}`);
+        // A missing key whose schema has its own message (an enum listing what is allowed).
+        if (value === undefined && iss.code === 'invalid_value') at(loc.missing(path), `${name} is required and ${iss.message}`);
+        else at(loc.value(path), `${name} ${show(value)} ${iss.message}`);
     }
   }
   return out;

@@ -6,6 +6,8 @@ import type { Path } from './positions.ts';
 import type { Locator } from './positions.ts';
 import type { DestructionMethod, RawCondition, RawPolicy, RawStrategy } from './schema.ts';
 import type { AnonymiseStrategy, Policy, TableRef, Trigger, WhereCondition } from './types.ts';
+import { beyondMaximum } from './ceiling.ts';
+import { resolveSuppress } from './suppress-columns.ts';
 
 export const DEFAULT_SCHEMA = 'public';
 
@@ -100,10 +102,16 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     period: parseDuration(raw.minimum.period) as Duration,
     from: raw.minimum.from,
     basis: raw.minimum.basis,
+    kind: raw.minimum.kind,
   };
   if (minimum && raw.minimum?.reason === undefined && approximateDays(retain) < approximateDays(minimum.period)) {
     problem(['retain'], `retain ${retain.iso} is shorter than minimum ${minimum.period.iso}: records would be deferred until the floor ends; say why in minimum.reason`);
   }
+  const maximum = raw.maximum && { period: parseDuration(raw.maximum.period) as Duration, basis: raw.maximum.basis };
+  const tooLong = beyondMaximum('retain', retain, maximum);
+  if (tooLong) problem(['retain'], tooLong);
+  const floorTooLong = minimum && beyondMaximum('minimum.period', minimum.period, maximum);
+  if (floorTooLong) problem(['minimum', 'period'], floorTooLong);
 
   const { key, subject } = raw.source;
   let action: Policy['action'] = { kind: 'delete' };
@@ -132,6 +140,13 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     seen.add(name);
   });
 
+  const suppress = resolveSuppress(raw.suppress ?? [], raw.source);
+  for (const s of suppress.problems) problem(['suppress', s.index], s.message);
+  // The purpose a refusal is recorded under is the consent's: a list per purpose.
+  if (raw.suppress !== undefined && raw.trigger.kind !== 'consent_withdrawn') {
+    problem(['suppress'], 'suppress is for a consent_withdrawn policy: its consent purpose names the list the contacts go on', 'key');
+  }
+
   if (problems.length > 0 || !trigger) return problems;
   return {
     id: raw.id,
@@ -148,9 +163,11 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     trigger,
     retain,
     minimum,
+    maximum,
     action,
     children,
     partners: raw.partners,
+    suppress: suppress.contacts,
     version,
     file,
     text,

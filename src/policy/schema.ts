@@ -98,6 +98,24 @@ const register = strict({
   ).optional(),
 });
 
+/**
+ * Who set a floor decides whether it binds an erasure request. PIPL art. 47: only a period set
+ * by a law or an administrative regulation (法律、行政法规) keeps data the subject asked to have
+ * erased (restricted until it ends); a regulator's rule or a period applied by analogy keeps
+ * the data for the business, and yields to the subject's request.
+ */
+export const FLOOR_KINDS = ['law', 'regulator', 'analogy'] as const;
+export type FloorKind = (typeof FLOOR_KINDS)[number];
+const FLOOR_KIND_ERROR = 'must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator\'s rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request';
+
+/** The kinds of contact point a suppression list normalises: phones to digits with country code, e-mail lower-cased. */
+export const CONTACT_KINDS = ['phone', 'email'] as const;
+export type ContactKind = (typeof CONTACT_KINDS)[number];
+const suppressEntry = z.union([
+  identifier,
+  strict({ column: identifier, kind: z.enum(CONTACT_KINDS, { error: 'must be phone or email' }) }),
+], { error: 'must be a column name or { column: name, kind: phone|email }' });
+
 export const policySchema = strict({
   id: z.string()
     .regex(POLICY_ID, 'is not kebab-case (lowercase letters and digits in words joined by single hyphens, e.g. rejected-loan-applications)')
@@ -128,12 +146,18 @@ export const policySchema = strict({
     period: duration,
     from: identifier,
     basis: citations,
+    kind: z.enum(FLOOR_KINDS, { error: FLOOR_KIND_ERROR }),
     reason: text.optional(),
+  }).optional(),
+  maximum: strict({
+    period: duration,
+    basis: citations,
   }).optional(),
   action,
   children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier })).optional(),
   partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
   register: register.optional(),
+  suppress: z.array(suppressEntry).min(1, 'must name at least one contact column').optional(),
 });
 
 export type RawPolicy = z.infer<typeof policySchema>;

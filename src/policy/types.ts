@@ -3,7 +3,7 @@
 // catalog.ts) confirms them against the database before any SQL is built from them.
 import type { Duration } from '../duration.ts';
 import type { SourcePosition } from '../errors.ts';
-import type { DestructionMethod } from './schema.ts';
+import type { ContactKind, DestructionMethod, FloorKind } from './schema.ts';
 
 export type Classification = 'C1' | 'C2' | 'C3';
 
@@ -41,6 +41,20 @@ export interface Minimum {
   /** Column of the source table starting the statutory floor; NULL = not started = kept. */
   from: string;
   basis: string[];
+  /** `law`: set by a law or administrative regulation, defers an erasure request; the others yield to it. */
+  kind: FloorKind;
+}
+
+/** A legal ceiling: nothing (retain, floor, override) may keep the records longer. */
+export interface Maximum {
+  period: Duration;
+  basis: string[];
+}
+
+/** A contact column whose keyed hash is kept after a refusal (src/suppress/). */
+export interface SuppressContact {
+  column: string;
+  kind: ContactKind;
 }
 
 export type AnonymiseStrategy =
@@ -86,9 +100,12 @@ export interface Policy {
   trigger: Trigger;
   retain: Duration;
   minimum: Minimum | undefined;
+  maximum: Maximum | undefined;
   action: Action;
   children: Child[];
   partners: 'notify' | undefined;
+  /** Contact columns hashed into the suppression list when the subject refuses (empty: none). */
+  suppress: SuppressContact[];
   /** sha256 (hex) of the file's bytes: evidence names the exact rules that applied. */
   version: string;
   /** Path as given to the loader, for messages. */

@@ -105,7 +105,7 @@ describe('lethe CLI', () => {
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(planned.stdout) as { policies: Record<string, unknown>[] };
     const rejected = plan.policies.find((p) => p.id === 'rejected-loan-applications')!;
-    expect(rejected).toEqual({ id: 'rejected-loan-applications', action: 'delete', due: lender.dueApps.length, held: lender.heldApps.length, deferred: 0, restricted: 0, destroyed: lender.dueApps.length, anonymised: 0, failed: 0 });
+    expect(rejected).toEqual({ id: 'rejected-loan-applications', action: 'delete', due: lender.dueApps.length, held: lender.heldApps.length, deferred: 0, restricted: 0, destroyed: lender.dueApps.length, anonymised: 0, failed: 0, floor: null });
 
     const swept = await runCli(['sweep', '--json'], env);
     expect(swept.code, swept.stderr).toBe(0);

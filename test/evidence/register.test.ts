@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { buildRegister, type RegisterRun } from '../../src/evidence/register.ts';
 import { exportEvidence, EXPORT_FORMAT_ID, type ExportOptions } from '../../src/evidence/export.ts';
-import { readPolicyRule } from '../../src/evidence/policy-rule.ts';
+import { readPolicyRule, servedByRule } from '../../src/evidence/policy-rule.ts';
 import { arrayParam, rows } from '../../src/db/sql.ts';
 import { count } from '../helpers.ts';
 import { buildWorld, ERASED_AT, SWEPT_AT, type World } from './register-world.ts';
@@ -77,6 +77,22 @@ describe('destruction register', () => {
     const rule = readPolicyRule('id: x\nsource: { table: a.b }\ntrigger: { kind: expiry, from: at }\nretain: P30D\naction: delete\n# Overridden for this deployment by o.yaml (LETHE_POLICY_OVERRIDES):\n#   retain: P90D   (policy file: P30D)\n');
     expect(rule).toMatchObject({ table: 'a.b', retain: 'P90D', action: 'delete', clock: 'at', minimum: null });
     expect(readPolicyRule(': not yaml [')).toMatchObject({ table: null, retain: null });
+  });
+
+  it('reads who set a floor (a version from before floor kinds deferred every erasure: law) and what anonymising left', () => {
+    const text = (minimum: string) => `id: x\nsource: { table: a.b }\ntrigger: { kind: expiry, from: at }\nretain: P6M\n${minimum}action: { anonymise: { phone: null, email: hmac } }\n`;
+    const old = readPolicyRule(text('minimum: { period: P6M, from: at, basis: [x] }\n'));
+    expect(old).toMatchObject({ minimumKind: 'law', deidentification: 'pseudonymised' });
+    const analogy = readPolicyRule(text('minimum: { period: P6M, from: at, basis: [x], kind: analogy }\n'));
+    expect(analogy.minimumKind).toBe('analogy');
+    expect(readPolicyRule(text('')).minimumKind).toBeNull();
+    expect(readPolicyRule('id: x\naction: { anonymise: { name: redact, phone: null } }\n').deidentification).toBe('columns-removed');
+    expect(readPolicyRule('id: x\naction: delete\n').deidentification).toBeNull();
+    // An erasure request served a law's floor; it overrode any other.
+    const at = '2030-01-01T00:00:00.000Z';
+    expect(servedByRule(old, 'erasure_request', 'anonymise', at).atLeast).toBe('P6M since at (statutory minimum)');
+    expect(servedByRule(analogy, 'erasure_request', 'anonymise', at).atLeast).toBe('none: erasure request; the minimum P6M (analogy, not set by a law) yields to it');
+    expect(servedByRule(analogy, 'expiry', 'anonymise', at).atLeast).toBe('P6M since at; P6M since at (minimum, analogy)');
   });
 
   it('the JSON export carries format, range, the register, the seals and every record', async () => {

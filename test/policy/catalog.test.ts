@@ -78,7 +78,7 @@ describe('checkCatalog', () => {
 
     const cols = await check(policy(['  table: cat.apps', '  key: idd', '  subject: client_id', '  where: { state: x }'], [
       'trigger: { kind: expiry, from: decided }', 'retain: P1Y',
-      'minimum: { period: P1Y, from: ended_at, basis: [law] }',
+      'minimum: { period: P1Y, from: ended_at, basis: [law], kind: law }',
       'action: { anonymise: { full_name: redact } }',
       'children:', '  - { table: cat.docs, key: doc_id, foreign_key: application_id }', '  - { table: cat.nothing, key: id, foreign_key: app_id }',
     ]));
@@ -100,7 +100,7 @@ describe('checkCatalog', () => {
     const r = await check(policy(['  table: cat.apps', '  key: payload', '  subject: customer_id',
       '  where: { amount: abc, flag: maybe, decided_at: yesterday, ref: 12 }'], [
       'trigger: { kind: expiry, from: status }', 'retain: P1Y',
-      'minimum: { period: P1Y, from: amount, basis: [law] }',
+      'minimum: { period: P1Y, from: amount, basis: [law], kind: law }',
       'action: { anonymise: { amount: redact, code: hmac, status: null, nick: { generalise: year }, email: { bucket: 5 }, flag: { keep_prefix: 1 }, code2: redact } }',
     ]));
     // code2 does not exist; the rest exist with the wrong type.

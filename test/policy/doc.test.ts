@@ -21,7 +21,7 @@ basis:
 source: { table: apps, key: id, subject: customer_id, where: { status: "a'b|c" } }
 trigger: { kind: expiry, from: decided_at }
 retain: P1Y6M
-minimum: { period: P2Y, from: decided_at, basis: [floor], reason: "keep <for> audit" }
+minimum: { period: P2Y, from: decided_at, basis: [floor], kind: law, reason: "keep <for> audit" }
 action: { anonymise: { email: hmac, note: redact } }
 children:
   - { table: docs, key: id, foreign_key: app_id }
@@ -69,6 +69,21 @@ describe('policies doc', () => {
     for (const line of md.split('\n').filter((l) => l.startsWith('| '))) {
       expect(line.replace(/\\\|/g, '').split('|').length, line).toBeLessThanOrEqual(10);
     }
+  });
+
+  it('says who set each floor, what a maximum forbids and what an anonymise action leaves', async () => {
+    const md = renderCatalogue(await loadPolicies(PACK), 'md');
+    const section = (id: string) => md.slice(md.indexOf(`## ${id}`), md.indexOf('\n## ', md.indexOf(`## ${id}`) + 1));
+    expect(section('sales-recordings')).toMatch(/\| minimum \| P6M \(6 months\) from `contract_ended_at`; analogy: .*an erasure request destroys them at once/);
+    expect(section('kyc-records')).toMatch(/\| minimum \| P10Y .*law: set by a law or administrative regulation: an erasure request is deferred/);
+    expect(section('credit-negative-records')).toContain('| maximum | P5Y (5 years): no retention, floor or override may keep the records longer; basis: 征信业管理条例 第十六条 |');
+    expect(section('customer-profile-anonymise')).toMatch(/Result: pseudonymised \(去标识化, PIPL art\. 73\(3\)\), not anonymised \(art\. 73\(4\)\): it keeps id\\_number: the first 6 characters; birth\\_date: the year; income: a band of 10000; email: a keyed hash/);
+    expect(section('transaction-records')).toMatch(/Result: the listed columns are removed, but the record keeps its key and its subject column customer\\_id: .*not anonymised/);
+    expect(md).toContain('| P5Y (max P5Y) |');
+    expect(md).toContain('| P6M (analogy) |');
+    const html = renderCatalogue(await loadPolicies(PACK), 'html');
+    expect(html).toContain('<tr><th>maximum</th><td>P5Y (5 years): no retention, floor or override may keep the records longer; basis: 征信业管理条例 第十六条</td></tr>');
+    expect(html).toContain('Result: pseudonymised (去标识化');
   });
 
   it('marks a period set by the deployment override file', async () => {

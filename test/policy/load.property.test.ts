@@ -204,6 +204,7 @@ function sqlIdentifiersOf(p: Policy): string[] {
   const register = (p.action as { register?: { location?: string; mediaClass?: string } }).register;
   if (register) out.push(...[register.location, register.mediaClass].filter((c): c is string => c !== undefined));
   for (const c of p.children) out.push(c.schema, c.table, c.key, c.foreignKey);
+  out.push(...p.suppress.map((c) => c.column));
   return out;
 }
 
@@ -265,7 +266,7 @@ describe('parsePolicy on hostile files', () => {
     const base = 'id: a\ntitle: t\ncategory: c\nclassification: C1\nbasis: [b]\nsource: {table: t, key: id, subject: s}\ntrigger: {kind: expiry, from: f}\naction: delete\n';
     for (const d of ['P99999999999999999999Y', 'PT99999999999999999999S', 'P10000Y', 'P1000000000D', 'P1001Y']) {
       expect(() => parsePolicy(`${base}retain: ${d}\n`, 'policies/a.yaml')).toThrow(`policies/a.yaml:9:9: retain "${d}" is longer than 1000 years`);
-      expect(() => parsePolicy(`${base}retain: P1D\nminimum: {period: ${d}, from: f, basis: [b]}\n`, 'policies/a.yaml')).toThrow('minimum.period');
+      expect(() => parsePolicy(`${base}retain: P1D\nminimum: {period: ${d}, from: f, basis: [b], kind: law}\n`, 'policies/a.yaml')).toThrow('minimum.period');
     }
     expect(parsePolicy(`${base}retain: P1000Y\n`, 'policies/a.yaml').retain.iso).toBe('P1000Y');
   });
@@ -281,13 +282,14 @@ describe('parsePolicy on hostile files', () => {
     }
   });
 
-  it('refuses a payload in every other place an identifier goes: consent, floor, where keys, anonymised columns', () => {
+  it('refuses a payload in every other place an identifier goes: consent, floor, where keys, anonymised and suppressed columns', () => {
     const base = {
       id: 'a', title: 't', category: 'c', classification: 'C1', basis: ['b'],
       source: { table: 't', key: 'id', subject: 's', where: { status: 'x' } as Record<string, string> },
       trigger: { kind: 'consent_withdrawn', consent: { table: 'consents', subject: 's', purpose_column: 'p', purpose: 'marketing', withdrawn_at: 'w' } },
-      retain: 'P2Y', minimum: { period: 'P1Y', from: 'f', basis: ['b'] },
+      retain: 'P2Y', minimum: { period: 'P1Y', from: 'f', basis: ['b'], kind: 'law' },
       action: { anonymise: { phone: 'redact' } as Record<string, string> },
+      suppress: ['phone'] as unknown[],
     };
     type Shape = typeof base;
     const places: [string, (p: Shape, bad: string) => void][] = [
@@ -298,6 +300,8 @@ describe('parsePolicy on hostile files', () => {
       ['minimum.from', (p, b) => { p.minimum.from = b; }],
       ['source.where', (p, b) => { p.source.where = { [b]: 'x' }; }],
       ['action.anonymise', (p, b) => { p.action.anonymise = { [b]: 'redact' }; }],
+      ['suppress', (p, b) => { p.suppress = [b]; }],
+      ['suppress', (p, b) => { p.suppress = [{ column: b, kind: 'phone' }]; }],
     ];
     expect(parsePolicy(render(base), 'policies/a.yaml').id).toBe('a');
     for (const bad of SQL_PAYLOADS.filter((x) => x !== '_')) {

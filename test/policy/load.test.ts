@@ -87,7 +87,7 @@ describe('parsePolicy: valid files', () => {
     expect(p.trigger).toEqual({ kind: 'consent_withdrawn', consent: {
       schema: 'public', table: 'consents', subject: 'customer_id', purposeColumn: 'purpose', purpose: 'marketing', withdrawnAt: 'withdrawn_at' } });
     expect(p.retain.iso).toBe('P0D');
-    expect(p.minimum).toEqual({ period: expect.objectContaining({ years: 5, iso: 'P5Y' }), from: 'created_at', basis: ['反洗钱法 第三十五条'] });
+    expect(p.minimum).toEqual({ period: expect.objectContaining({ years: 5, iso: 'P5Y' }), from: 'created_at', basis: ['反洗钱法 第三十五条'], kind: 'law' });
     expect(p.action).toEqual({ kind: 'anonymise', fields: [
       { column: 'full_name', strategy: { kind: 'redact' } },
       { column: 'phone', strategy: { kind: 'null' } },
@@ -96,7 +96,7 @@ describe('parsePolicy: valid files', () => {
       { column: 'income', strategy: { kind: 'bucket', size: 10000 } },
       { column: 'email', strategy: { kind: 'hmac' } },
     ] });
-    expect(p.positions['action.anonymise.phone']).toMatchObject({ line: 27, col: 5 });
+    expect(p.positions['action.anonymise.phone']).toMatchObject({ line: 28, col: 5 });
     expect(p.positions['minimum.from']).toMatchObject({ line: 21, col: 9 });
     const bytes = await readFile(`${FIXTURES}/valid/marketing-profiles.yaml`);
     expect(p.version).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -171,13 +171,18 @@ describe('parsePolicy: problems at file:line:col', () => {
     [BASE + 'children:\n  - { table: docs, key: id }\n', `${FILE}:19:5: children[0].foreign_key is required`],
     [BASE + 'children:\n  - { table: docs, key: id, foreign_key: a }\n  - { table: public.docs, key: id, foreign_key: b }\n',
       `${FILE}:20:14: children[1].table public.docs is listed twice`],
-    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, action, children, partners, register)`],
+    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, maximum, action, children, partners, register, suppress)`],
+    [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法] }\n', `${FILE}:18:1: minimum.kind is required and must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
+    [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法], kind: statute }\n', `${FILE}:18:64: minimum.kind "statute" must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
+    [BASE + 'maximum: { period: P7D, basis: [征信业管理条例 第十六条] }\n', `${FILE}:16:9: retain P30D is longer than the maximum P7D (征信业管理条例 第十六条): no retention, floor or override may keep these records past it`],
+    [BASE + 'maximum: { period: P1M }\n', `${FILE}:18:1: maximum.basis is required`],
+    [BASE + 'suppress: [phone]\n', `${FILE}:18:1: suppress is for a consent_withdrawn policy: its consent purpose names the list the contacts go on`],
   ])('%#', (text, expected) => {
     expect(problems(text)).toContain(expected);
   });
 
   it('rejects retain shorter than the minimum unless minimum.reason says why', () => {
-    const minimum = ['minimum:', '  period: P5Y', '  from: closed_at', '  basis: [反洗钱法]'];
+    const minimum = ['minimum:', '  period: P5Y', '  from: closed_at', '  basis: [反洗钱法]', '  kind: law'];
     expect(problems(BASE + minimum.join('\n') + '\n')).toEqual([
       `${FILE}:16:9: retain P30D is shorter than minimum P5Y: records would be deferred until the floor ends; say why in minimum.reason`,
     ]);

@@ -9,6 +9,7 @@ import { loadPolicies } from '../../src/policy/load.ts';
 import { applyOverrides, applyOverrideText, loadPoliciesWithOverrides } from '../../src/policy/overrides.ts';
 import { PolicyError, formatProblem } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/types.ts';
+import { runCli } from '../cli/run-cli.ts';
 
 const PACK = fileURLToPath(new URL('../../policies', import.meta.url));
 const FILE = 'site/overrides.yaml';
@@ -50,6 +51,30 @@ describe('policy overrides', () => {
     expect(problems(pack, 'face-verification-images: { minimum: P1Y }\n')[0]).toContain('has no statutory minimum to lengthen');
     // A longer floor with the pack's retain would defer everything: say so.
     expect(problems(pack, 'device-risk-events: { minimum: P1Y }\n')[0]).toContain('retain P6M would be shorter than the minimum P1Y');
+  });
+
+  it('never lets an override keep records past a legal maximum, naming the override file', async () => {
+    const pack = await loadPolicies(PACK);
+    const credit = pack.find((p) => p.id === 'credit-negative-records')!;
+    // The shipped credit policy carries the five-year ceiling of 征信业管理条例 art. 16.
+    expect(credit.maximum).toMatchObject({ period: { iso: 'P5Y' }, basis: ['征信业管理条例 第十六条'] });
+    const line = credit.positions['maximum.period']!.line;
+    expect(problems(pack, 'credit-negative-records: { retain: P6Y }\n')).toEqual([
+      `${FILE}:1:36: credit-negative-records.retain P6Y is longer than the maximum P5Y (征信业管理条例 第十六条): no retention, floor or override may keep these records past it; the maximum is the policy's (credit-negative-records.yaml:${line}), and an override may not lift it`,
+    ]);
+    // P60M is five years to the day: not past the ceiling. A day more is.
+    expect(applyOverrideText(pack, 'credit-negative-records: { retain: P60M }\n', FILE).find((p) => p.id === 'credit-negative-records')!.retain.iso).toBe('P60M');
+    expect(problems(pack, 'credit-negative-records:\n  retain: P5Y1D\n')[0]).toMatch(/^site\/overrides\.yaml:2:11: credit-negative-records\.retain P5Y1D is longer than the maximum P5Y/);
+  });
+
+  it('the CLI refuses an override past a maximum with exit 2, naming the override file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lethe-overrides-'));
+    const file = join(dir, 'site-overrides.yaml');
+    writeFileSync(file, '# this deployment\ncredit-negative-records:\n  retain: P7Y\n');
+    const r = await runCli(['policies', 'check'], { LETHE_POLICY_OVERRIDES: file, LOG_LEVEL: 'silent' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:3:11: credit-negative-records.retain P7Y is longer than the maximum P5Y (征信业管理条例 第十六条)`);
+    expect(r.stdout).toBe('');
   });
 
   it('reports unknown policies, keys and bad durations at file:line:col, all at once', async () => {

@@ -6,6 +6,8 @@
 // checked in the last test, which come from ../shared/REGULATIONS.md.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
 import { count, createQueuePrefix, createTestDb, testConfig, type TestDb } from '../helpers.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
@@ -21,6 +23,7 @@ import { sweep } from '../../src/pipeline/sweep.ts';
 import { approximateDays, parseDuration, subtractDuration, type Duration } from '../../src/duration.ts';
 import { one, rows } from '../../src/db/sql.ts';
 import { registry } from '../../jobs/index.ts';
+import { buildRegister } from '../../src/evidence/register.ts';
 
 const PACK = fileURLToPath(new URL('../../policies', import.meta.url));
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -195,5 +198,37 @@ describe('the default policy pack on the reference lender', () => {
     expect(get('access-logs').classification).toBe('C1');
     expect(get('rejected-loan-applications').children.map((c) => c.table)).toEqual(['loan_application_documents']);
     for (const p of policies) expect(p.basis.length, p.id).toBeGreaterThan(0);
+    // 征信业管理条例 art. 16: five years is a ceiling the credit policy carries.
+    expect(get('credit-negative-records').maximum?.period.iso).toBe('P5Y');
+  });
+
+  it('cites laws, never a file outside the repository', () => {
+    for (const p of policies) {
+      const comments = p.text.split('\n').filter((l) => l.includes('#')).join('\n');
+      expect(comments, p.id).not.toMatch(/(?:^|[\s(])(?:~|\.\.)\/|(?:^|[\s(])\/(?:work|home|Users|root|tmp|etc|var|opt|srv|mnt)\/|[A-Za-z]:\\/);
+      // A file a comment names is one of the pack's own (another policy), or at the repository root.
+      for (const [name] of comments.matchAll(/[\w./-]+\.(?:md|ya?ml|txt|pdf|docx?)\b/g)) {
+        expect(existsSync(join(PACK, name)) || existsSync(join(PACK, '..', name)), `${p.id} names ${name}`).toBe(true);
+      }
+    }
+  });
+
+  it('calls pseudonymised records pseudonymised, in the evidence and the register', async () => {
+    const fieldsOf = async (id: string) => (await rows<{ f: Record<string, string> }>(t.db, sql`SELECT fields AS f FROM lethe.evidence
+      WHERE policy_id = ${id} AND action = 'anonymise'`)).map((r) => r.f['de-identification']);
+    // ID prefix, birth year, income band, keyed e-mail hash: pseudonymised (PIPL art. 73).
+    expect(await fieldsOf('customer-profile-anonymise')).toEqual(['pseudonymised']);
+    expect(await fieldsOf('approved-loan-files')).toEqual(['pseudonymised']);
+    // Only the counterparty name removed: columns removed, and still not called anonymous.
+    expect(await fieldsOf('transaction-records')).toEqual(['columns-removed']);
+    const lines = (await buildRegister(t.db, {})).flatMap((r) => r.policies).filter((l) => l.action === 'anonymise');
+    expect(Object.fromEntries(lines.map((l) => [l.policy_id, l.de_identification]))).toEqual({
+      'customer-profile-anonymise': 'pseudonymised', 'approved-loan-files': 'pseudonymised', 'transaction-records': 'columns-removed',
+    });
+    for (const p of policies) {
+      if (p.action.kind === 'anonymise') expect(p.title, p.id).not.toMatch(/匿名/);
+      // "anonymous" only ever denied: "not anonymous".
+      expect(p.text, p.id).not.toMatch(/(?<!not )\banonymous\b/i);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config.ts';
 import { loadRuleset, withRuntime } from '../runtime.ts';
 import { fixedClock, systemClock } from '../../clock.ts';
 import { plan } from '../../plan/plan.ts';
-import { printJson } from '../output.ts';
+import { printJson, table } from '../output.ts';
 import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
 
 export const planCommand: Command = {
@@ -15,6 +15,10 @@ export const planCommand: Command = {
 Counts, per policy, the records a sweep would destroy or anonymise now (or at --as-of), and
 those a legal hold (held) or a statutory minimum (deferred) keeps. Changes nothing.
 Counts are of source records; children are not included.
+
+With --subject, also what an erasure request for that subject would do now (on_erasure in
+--json): destroy, defer (only a floor set by a law or administrative regulation defers it;
+one from a regulator's rule or applied by analogy yields), or keep under a hold.
 
 Examples:
   npx lethe plan
@@ -30,6 +34,11 @@ Examples:
       const counts = await plan(rt.ctx, rules, { now: rt.ctx.clock.now(), subject: optionalString(flags, 'subject'), policyIds });
       if (flags.json) printJson(io, { as_of: rt.ctx.clock.now().toISOString(), policies: counts });
       else io.out(`Plan as of ${rt.ctx.clock.now().toISOString()} (nothing is changed)\n\n${countsTable(counts)}`);
+      const erasure = counts.filter((c) => c.on_erasure && c.on_erasure.destroy + c.on_erasure.defer + c.on_erasure.held > 0);
+      if (!flags.json && optionalString(flags, 'subject') !== undefined) {
+        io.out(`\nAn erasure request for this subject now would:\n${erasure.length === 0 ? 'find nothing to erase' : table(['policy', 'floor', 'destroy', 'defer', 'held'],
+          erasure.map((c) => [c.id, c.floor ?? '', c.on_erasure!.destroy, c.on_erasure!.defer, c.on_erasure!.held]))}`);
+      }
       return 0;
     }, { clock: asOf ? fixedClock(asOf) : systemClock });
   },
