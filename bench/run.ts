@@ -5,7 +5,7 @@
 // run — raw PostgreSQL in one session (the yardstick) and lethe's full pipeline (`lethe sweep`,
 // a process of its own whose peak RSS is sampled) — for delete, then for anonymise. At the
 // first size, 1 vs 2 `lethe worker` processes on copies. Then the partner fan-out.
-// Figures go to stdout and bench/results/latest.json. The seeded databases are kept with
+// It starts by timing `lethe --help` against `node -e 0` (bench/startup.ts). Figures go to stdout and bench/results/latest.json. The seeded databases are kept with
 // --keep or --reuse-seed; --reuse-seed starts from them (migrated to the current schema) when
 // they exist, which saves the seeding (minutes at 10M) on a re-run.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { runLethe, SECRET, type LetheEnv } from './process.ts';
 import { timePlan, type PlanTime } from './plan-time.ts';
 import { runFleet, type FleetRun } from './scale-out.ts';
 import { reportPartnerBench, runPartnerBench } from './partners.ts';
+import { STARTUP_TARGET, measureStartup, startupLine } from './startup.ts';
 
 const { values: flags } = parseArgs({ options: {
   sizes: { type: 'string', default: '1000000,10000000' },
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
   const last = sizes[sizes.length - 1]!;
   const planRatio = last.plan.seconds / first.plan.seconds;
   const peakRssMb = Math.max(...sizes.flatMap((s) => [s.delete.pipeline.peakRssMb, s.anonymise?.pipeline.peakRssMb ?? 0]), ...(fleet ?? []).map((f) => f.peakRssMb));
-  const result = { at: new Date().toISOString(), due: DUE, batch: Number(flags.batch), concurrency: Number(flags.concurrency), sizes, planRatio, peakRssMb, scaleOut: fleet };
+  const result = { at: new Date().toISOString(), startup, due: DUE, batch: Number(flags.batch), concurrency: Number(flags.concurrency), sizes, planRatio, peakRssMb, scaleOut: fleet };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2));
   const lines: string[] = [];
@@ -162,6 +163,11 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+// First, while the machine is quiet: the CLI's start-up against bare Node.
+const startup = measureStartup();
+console.log(startupLine(startup));
+if (startup.ratio > STARTUP_TARGET) problems.push(`start-up ${startup.ratio.toFixed(2)}× node -e 0 (target ≤ ${STARTUP_TARGET}×)`);
 
 if (!flags['only-partners']) await main();
 if (!flags['no-partners']) {

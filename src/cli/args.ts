@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { closest, didYouMean } from './suggest.ts';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
 
@@ -14,9 +15,12 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec, maxP
   try {
     parsed = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
   } catch (e) {
-    const allowed = Object.keys(spec).map((k) => `--${k}`).join(', ') || '(none)';
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`lethe ${command}: ${msg}. Allowed flags: ${allowed}`);
+    const allowed = Object.keys(spec).map((k) => `--${k}`);
+    const raw = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const msg = raw.charAt(0).toLowerCase() + raw.slice(1);
+    const unknown = /^Unknown option '(-[^']*)'/.exec(raw)?.[1];
+    const hint = unknown ? didYouMean(closest(unknown.replace(/=.*$/, ''), allowed)) : '';
+    throw new UsageError(`lethe ${command}: ${msg}.${hint}\nAllowed flags: ${allowed.join(', ') || '(none)'} (npx lethe ${command} --help)`);
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`lethe ${command}: unexpected argument "${parsed.positionals[maxPositionals]}"`);

@@ -26,6 +26,7 @@ const NO_JSON: Record<string, string> = {
 /** Commands whose --json run needs a fixture another test file builds, and where it is checked. */
 const JSON_ELSEWHERE: Record<string, string> = {
   demo: 'seeds an embedded PGlite and sweeps through Redis: test/cli/demo.test.ts runs `demo --json`',
+  seed: 'writes the reference lender into a database of its own: test/cli/seed.test.ts runs `seed --json`',
   'tasks show': 'needs a manual destruction task (test/tasks)',
   'tasks approve': 'needs a manual destruction task (test/tasks)',
   'tasks handover': 'needs an approved destruction task (test/tasks)',

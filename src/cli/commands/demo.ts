@@ -10,8 +10,6 @@ import { printJson, table, type Io } from '../output.ts';
 import { countsTable } from './common.ts';
 
 export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'seed a synthetic lender in an embedded database, sweep it, report',
   help: `Usage: lethe demo [--customers N] [--json]
 
 Seeds a synthetic consumer lender (--customers, default ${DEMO_CUSTOMERS}, their loan applications,

@@ -10,8 +10,6 @@ import type { ErasureView } from '../../erasure/types.ts';
 import { printJson, table, type Io } from '../output.ts';
 
 export const eraseCommand: Command = {
-  name: 'erase',
-  summary: 'a data subject\'s erasure request (PIPL art. 47): destroy, defer, report',
   help: `Usage: lethe erase --subject ID --ticket TEXT [--policies DIR] [--json]
 
 Runs every policy for one data subject: destroys (or anonymises) what may go now; what a
@@ -44,8 +42,6 @@ Examples:
 };
 
 export const eraseListCommand: Command = {
-  name: 'erase list',
-  summary: 'erasure requests with their due dates; overdue ones flagged',
   help: `Usage: lethe erase list [--json]
 
 Lists erasure requests by due date, with the working days left; requests due within 3 working
@@ -75,8 +71,6 @@ Examples:
 };
 
 export const eraseShowCommand: Command = {
-  name: 'erase show',
-  summary: 'one erasure request: per-policy outcome and the reply to the subject',
   help: `Usage: lethe erase show REQUEST_ID [--json]
 
 Shows one erasure request: its status and due date, the outcome per policy (destroyed,

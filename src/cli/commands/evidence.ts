@@ -16,8 +16,6 @@ import { deriveKeys } from '../../crypto/keys.ts';
 import { printJson, table } from '../output.ts';
 
 export const evidenceVerifyCommand: Command = {
-  name: 'evidence verify',
-  summary: 'recompute every evidence hash and the chain; exit 1 naming the first broken record',
   help: `Usage: lethe evidence verify [--from-file FILE] [--json]
 
 Recomputes every evidence record's hash, each batch's chain and the chain of batch seals.
@@ -58,8 +56,6 @@ Examples:
 };
 
 export const evidenceExportCommand: Command = {
-  name: 'evidence export',
-  summary: 'the destruction register for auditors (json, csv or html), signed',
   help: `Usage: lethe evidence export [--from ISO] [--to ISO] [--format json|csv|html] [--out FILE]
 
 Writes the destruction register for evidence with occurred_at in [from, to) to FILE (default stdout):
@@ -100,8 +96,6 @@ Examples:
 };
 
 export const evidenceKeygenCommand: Command = {
-  name: 'evidence keygen',
-  summary: 'a new Ed25519 key pair for signing exports',
   help: `Usage: lethe evidence keygen [--json]
 
 Prints a new key pair: LETHE_EXPORT_SIGNING_KEY (private: keep it with LETHE_SECRET) and
@@ -119,8 +113,6 @@ Examples:
 };
 
 export const evidenceFindCommand: Command = {
-  name: 'evidence find',
-  summary: 'what was destroyed for one data subject',
   help: `Usage: lethe evidence find --subject ID [--json]
 
 Computes the subject's pseudonym (the raw id is not stored anywhere) and lists the evidence
@@ -144,8 +136,6 @@ Examples:
 };
 
 export const evidencePruneCommand: Command = {
-  name: 'evidence prune',
-  summary: 'remove evidence older than LETHE_EVIDENCE_RETAIN (≥ 3 years); verify still passes',
   help: `Usage: lethe evidence prune [--dry-run] [--json]
 
 Evidence records are themselves records of processing (PIPL art. 56): kept at least three years

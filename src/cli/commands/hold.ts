@@ -8,8 +8,6 @@ import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { printJson, table } from '../output.ts';
 
 export const holdAddCommand: Command = {
-  name: 'hold add',
-  summary: 'place a legal hold: the subject\'s records are never destroyed',
   help: `Usage: lethe hold add --subject ID --reason TEXT [--policy ID] [--json]
 
 Places a legal hold on a data subject (all policies, or one). Only the pseudonymous reference
@@ -38,8 +36,6 @@ Examples:
 };
 
 export const holdReleaseCommand: Command = {
-  name: 'hold release',
-  summary: 'release a legal hold',
   help: `Usage: lethe hold release HOLD_ID --reason TEXT [--json]
 
 Releases a legal hold: the subject's records are destroyed again when due. The reason is kept
@@ -63,8 +59,6 @@ Examples:
 };
 
 export const holdListCommand: Command = {
-  name: 'hold list',
-  summary: 'list active legal holds',
   help: `Usage: lethe hold list [--json]
 
 Lists active legal holds: the subject as a pseudonymous reference, the policy (or all), when,

@@ -8,8 +8,6 @@ import { loadPartnerRegistry } from '../../partners/registry.ts';
 import { syncTerminations } from '../../partners/terminate.ts';
 
 export const partnersStatusCommand: Command = {
-  name: 'partners status',
-  summary: 'partner purge requests: pending, confirmed, overdue (with age), failed',
   help: `Usage: lethe partners status [--json]
 
 Per partner: requests pending delivery, sent and awaiting the partner's signed receipt,
@@ -47,8 +45,6 @@ Examples:
 };
 
 export const partnersTerminateSyncCommand: Command = {
-  name: 'partners terminate-sync',
-  summary: 'create purge requests for everything terminated partners still hold',
   help: `Usage: lethe partners terminate-sync [--json]
 
 For each partner marked \`status: terminated\` in the partner registry (LETHE_PARTNERS, default

@@ -8,8 +8,6 @@ import { printJson, table } from '../output.ts';
 import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
 
 export const planCommand: Command = {
-  name: 'plan',
-  summary: 'dry run: what would be destroyed now (or --as-of), held, deferred',
   help: `Usage: lethe plan [--policies DIR] [--policy ID] [--subject ID] [--as-of ISO] [--json]
 
 Counts, per policy, the records a sweep would destroy or anonymise now (or at --as-of), and

@@ -18,8 +18,6 @@ const EFFECT: Record<ChildEffect, string> = {
 };
 
 export const policiesCoverageCommand: Command = {
-  name: 'policies coverage',
-  summary: 'personal data in the database that no policy destroys (exit 1 if any)',
   help: `Usage: lethe policies coverage [--policies DIR] [--allow FILE] [--json]
 
 Reads the catalog of DATABASE_URL (every schema but lethe's and PostgreSQL's own) and lists

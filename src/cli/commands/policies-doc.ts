@@ -8,8 +8,6 @@ import { DOC_FORMATS, renderCatalogue, type DocFormat } from '../../policy/doc.t
 import { policiesDir } from './common.ts';
 
 export const policiesDocCommand: Command = {
-  name: 'policies doc',
-  summary: 'a readable catalogue of the policies (Markdown or HTML) for review',
   help: `Usage: lethe policies doc [--policies DIR] [--format md|html] [--out FILE]
 
 Writes a catalogue of every policy in DIR (default LETHE_POLICIES or ./policies), with this

@@ -9,8 +9,6 @@ import { printJson, table } from '../output.ts';
 import { policiesDir } from './common.ts';
 
 export const policiesCheckCommand: Command = {
-  name: 'policies check',
-  summary: 'validate policy files (--db: also tables, columns and indexes)',
   help: `Usage: lethe policies check [--policies DIR] [--db] [--json]
 
 Validates every policy file in DIR (default LETHE_POLICIES or ./policies). Problems print as

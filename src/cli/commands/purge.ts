@@ -12,8 +12,6 @@ import { printJson, table } from '../output.ts';
 import type { Ruleset } from '../../engine.ts';
 
 export const purgeRequestCommand: Command = {
-  name: 'purge request',
-  summary: 'ask for a manual purge (a policy\'s due records, or one subject); a second operator approves',
   help: `Usage: lethe purge request (--policy ID | --subject ID) --reason TEXT [--json]
 
 Computes the plan — the exact records, per policy and action, that may go now (held records
@@ -48,8 +46,6 @@ Examples:
 };
 
 export const purgeApproveCommand: Command = {
-  name: 'purge approve',
-  summary: 'approve another operator\'s manual purge and queue it',
   help: `Usage: lethe purge approve REQUEST_ID [--plan-hash HASH] [--wait] [--json]
 
 Shows the stored plan and, if you are not its requester and it has not expired, approves it
@@ -97,8 +93,6 @@ async function runToEnd(rt: Runtime, rules: Ruleset, cfg: Config, queues: Queues
 }
 
 export const purgeListCommand: Command = {
-  name: 'purge list',
-  summary: 'manual purge requests: pending, approved, executed, expired',
   help: `Usage: lethe purge list [--json]
 
 Lists manual purge requests: who asked, why, their status (pending, approved, executed,

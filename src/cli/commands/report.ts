@@ -7,8 +7,6 @@ import { buildReport, type Count } from '../../report/report.ts';
 import { printJson, table } from '../output.ts';
 
 export const reportCommand: Command = {
-  name: 'report',
-  summary: 'statistics for regulators over a period: destruction, erasure requests, holds',
   help: `Usage: lethe report --from ISO --to ISO [--json]
 
 Over [from, to): evidence records per category, trigger, action and partner; erasure requests

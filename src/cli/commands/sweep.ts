@@ -10,8 +10,6 @@ import { progressBar, progressLine } from '../progress.ts';
 import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
 
 export const sweepCommand: Command = {
-  name: 'sweep',
-  summary: 'one full pass through the pipeline with in-process workers; prints totals',
   help: `Usage: lethe sweep [--policies DIR] [--policy ID] [--json]
 
 Scans every policy (or one), destroys what is due in bounded batches through BullMQ with

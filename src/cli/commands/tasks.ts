@@ -11,8 +11,6 @@ import { getTask, listTasks, type TaskView } from '../../tasks/list.ts';
 import { approveTask, confirmTask, handOverTask, type StepResult } from '../../tasks/steps.ts';
 
 export const tasksListCommand: Command = {
-  name: 'tasks list',
-  summary: 'paper and media destruction tasks still to do (--overdue: past their deadline)',
   help: `Usage: lethe tasks list [--overdue] [--all] [--as-of ISO] [--json]
 
 A policy with \`action: manual\` (archive boxes, tapes, disks) never destroys by itself: when its
@@ -42,8 +40,6 @@ Examples:
 };
 
 export const tasksShowCommand: Command = {
-  name: 'tasks show',
-  summary: 'one destruction task: its steps and the boxes or media still to destroy, with their location',
   help: `Usage: lethe tasks show TASK_ID [--json]
 
 Lists the task's steps with their actors and, for each line still open, the register key, the
@@ -67,8 +63,6 @@ Example:
 };
 
 export const tasksApproveCommand: Command = {
-  name: 'tasks approve',
-  summary: 'approve a destruction task (four eyes: not whoever opened it)',
   help: `Usage: lethe tasks approve TASK_ID [--lines N] [--json]
 
 Approves an opened task under your name (LETHE_OPERATOR). Whoever opened it (the operator who
@@ -88,8 +82,6 @@ Example:
 };
 
 export const tasksHandoverCommand: Command = {
-  name: 'tasks handover',
-  summary: 'record that an approved task\'s items were handed to the person who will destroy them',
   help: `Usage: lethe tasks handover TASK_ID --executor NAME [--note TEXT] [--json]
 
 Records the handover to the executor (the person, or the contractor's employee, who destroys
@@ -108,8 +100,6 @@ Example:
 };
 
 export const tasksConfirmCommand: Command = {
-  name: 'tasks confirm',
-  summary: 'the witness confirms the items were destroyed; their register rows are deleted with evidence',
   help: `Usage: lethe tasks confirm TASK_ID --executor NAME --witness NAME [--certificate REF] [--json]
 
 Run by the WITNESS, under their own name (LETHE_OPERATOR must be the --witness): the executor
