@@ -63,3 +63,8 @@ export class SchemaVersionError extends LetheError {
 export class QueueUnavailableError extends LetheError {
   override name = 'QueueUnavailableError';
 }
+
+/** PostgreSQL cannot be reached or refuses the connection; the message names the address and why. */
+export class DatabaseUnavailableError extends LetheError {
+  override name = 'DatabaseUnavailableError';
+}

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { loadPoliciesWithOverrides } from '../policy/overrides.ts';
 import { buildRuleset } from '../policy/ruleset.ts';
 import { assertSchemaCurrent } from '../db/migrate.ts';
+import { assertReachable } from '../db/reachable.ts';
 import type { EngineContext, Ruleset } from '../engine.ts';
 
 export interface Runtime {
@@ -32,6 +33,7 @@ export async function openRuntime(cfg: Config, opts: { clock?: Clock; checkSchem
   const log = createLogger(cfg.logLevel);
   const database = openPostgres(cfg.databaseUrl!, { maxConnections: cfg.concurrency + 3 });
   try {
+    await assertReachable(database.db, cfg.databaseUrl!);
     if (opts.checkSchema !== false) await assertSchemaCurrent(database.db);
   } catch (e) {
     await database.close();

@@ -8,6 +8,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { sql } from 'drizzle-orm';
 import { SchemaVersionError } from '../errors.ts';
+import { databaseError } from '../log.ts';
+import { unreachable } from './reachable.ts';
 import type { Database, Executor } from './connect.ts';
 import { LOCKS, rows } from './sql.ts';
 
@@ -30,17 +32,43 @@ function journal(): Journal {
   return JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as Journal;
 }
 
+export interface MigrateResult {
+  /** Migrations applied by this call (0: the schema was already current). */
+  applied: number;
+  /** Migrations the schema has now. */
+  total: number;
+  /** The schema did not exist before this call. */
+  created: boolean;
+  /** The newest migration's tag (drizzle/meta/_journal.json). */
+  latest: string;
+}
+
+async function appliedCount(client: pg.Client): Promise<number | undefined> {
+  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('lethe.__migrations')::text AS t`);
+  if (exists.rows[0]?.t == null) return undefined;
+  const r = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM lethe.__migrations');
+  return Number(r.rows[0]!.n);
+}
+
 /**
- * Applies the checked-in migrations. On a server, one session holds an advisory lock while it
- * migrates, so several processes may run `lethe migrate` at once: the others wait, then find
- * nothing left to do.
+ * Applies the checked-in migrations and says what it did. On a server, one session holds an
+ * advisory lock while it migrates, so several processes may run `lethe migrate` at once: the
+ * others wait, then find nothing left to do.
  */
-export async function migrateServer(url: string): Promise<void> {
+export async function migrateServer(url: string): Promise<MigrateResult> {
   const client = new pg.Client({ connectionString: url, application_name: 'lethe migrate' });
-  await client.connect();
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    throw unreachable(url, e) ?? e;
+  }
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCKS.migrate]);
+    const before = await appliedCount(client);
     await migratePg(drizzle(client), MIGRATIONS);
+    const total = (await appliedCount(client)) ?? 0;
+    return { applied: total - (before ?? 0), total, created: before === undefined, latest: journal().entries.at(-1)!.tag };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCKS.migrate]).catch(() => {});
     await client.end();
@@ -63,7 +91,10 @@ export async function assertSchemaCurrent(db: Executor): Promise<void> {
   try {
     const r = await rows<{ at: string | null }>(db, sql`SELECT max(created_at)::text AS at FROM lethe.__migrations`);
     applied = r[0]?.at == null ? undefined : Number(r[0].at);
-  } catch {
+  } catch (e) {
+    // Only "no such table/schema" means missing; anything else (no connection) is its own error.
+    const code = databaseError(e)?.code;
+    if (code !== '42P01' && code !== '3F000') throw e;
     applied = undefined;
   }
   if (applied === undefined) {

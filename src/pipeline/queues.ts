@@ -3,6 +3,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { QueueUnavailableError } from '../errors.ts';
 import { redisClient, type RedisClient } from './redis.ts';
+import { redactUrl } from '../redact.ts';
 
 export interface JobPayloads {
   /** Scan one policy: for a sweep the scan row exists; a scheduler tick creates its own. */
@@ -68,15 +69,7 @@ export async function assertRedisAnswers(url: string, timeoutMs = 2000): Promise
   }
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+export { redactUrl };
 
 export class Queues {
   private readonly queues: Map<QueueName, Queue>;

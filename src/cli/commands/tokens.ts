@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { operatorName } from '../runtime.ts';
 import { openPostgres, type Db } from '../../db/connect.ts';
 import { assertSchemaCurrent } from '../../db/migrate.ts';
+import { assertReachable } from '../../db/reachable.ts';
 import { ROLES, createToken, listTokens, revokeToken } from '../../tokens/tokens.ts';
 import { printJson, table } from '../output.ts';
 
@@ -15,8 +16,6 @@ const ROLE_HELP = `Roles:
   auditor   reads everything, exports evidence`;
 
 export const tokensCreateCommand: Command = {
-  name: 'tokens create',
-  summary: 'create an API token for `lethe serve` (shown once)',
   help: `Usage: lethe tokens create --name NAME --role viewer|operator|approver|auditor [--json]
 
 Creates an API token and prints it once: only its hash is stored, so store it now (e.g. in
@@ -45,8 +44,6 @@ Examples:
 };
 
 export const tokensListCommand: Command = {
-  name: 'tokens list',
-  summary: 'list API tokens (never the tokens themselves)',
   help: `Usage: lethe tokens list [--json]
 
 Lists every API token, revoked ones included (they explain older token:NAME actors).
@@ -68,8 +65,6 @@ Examples:
 };
 
 export const tokensRevokeCommand: Command = {
-  name: 'tokens revoke',
-  summary: 'revoke an API token: it stops working at once',
   help: `Usage: lethe tokens revoke TOKEN_ID [--json]
 
 Revokes an API token: requests with it, and dashboard sessions opened with it, are refused at
@@ -95,6 +90,7 @@ Examples:
 async function withDatabase<T>(cfg: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const database = openPostgres(cfg.databaseUrl!, { maxConnections: 2 });
   try {
+    await assertReachable(database.db, cfg.databaseUrl!);
     await assertSchemaCurrent(database.db);
     return await fn(database.db);
   } finally {
