@@ -251,10 +251,17 @@ const INDEXES: [name: string, table: LenderTable, columns: string][] = [
   ['paper_archive_boxes_customer_id_idx', 'paper_archive_boxes', 'customer_id'],
 ];
 
+/**
+ * The comment on every reference-lender table: how `lethe seed` tells its own synthetic tables
+ * from a lender's real ones of the same name, which it never writes into.
+ */
+export const LENDER_MARK = 'lethe reference lender: synthetic data';
+
 /** Creates the lender tables, foreign keys and indexes; safe to run again. */
 export async function createLenderSchema(db: Executor): Promise<void> {
   for (const t of LENDER_TABLES) {
     await db.execute(sql.raw(`CREATE TABLE IF NOT EXISTS public.${t} (\n    ${TABLES[t]}\n)`));
+    await db.execute(sql.raw(`COMMENT ON TABLE public.${t} IS '${LENDER_MARK}'`));
   }
   for (const [table, column, type] of ADDED_COLUMNS) {
     await db.execute(sql.raw(`ALTER TABLE public.${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`));
