@@ -1,8 +1,10 @@
 import type { Command } from './index.ts';
 import { optionalString, parseFlags } from '../args.ts';
-import { loadConfig } from '../../config.ts';
+import { watchForStop, type StopWatch } from '../signals.ts';
+import type { Io } from '../output.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { loadRuleset, withRuntime } from '../runtime.ts';
+import { loadRuleset, withRuntime, type Runtime } from '../runtime.ts';
 import { Queues, assertRedisAnswers, redisConnection } from '../../pipeline/queues.ts';
 import { buildServer } from '../../server/app.ts';
 
@@ -10,8 +12,6 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 
 export const serveCommand: Command = {
-  name: 'serve',
-  summary: 'admin HTTP API (token auth), queue dashboard, /healthz and /readyz; SIGTERM exits cleanly',
   help: `Usage: lethe serve [--port N] [--host H] [--policies DIR]
 
 Serves the admin HTTP API on http://H:N (default ${DEFAULT_HOST}:${DEFAULT_PORT}; --port 0 picks a
@@ -35,41 +35,16 @@ Examples:
   async run(args, io) {
     const { flags } = parseFlags('serve', args, { port: { type: 'string' }, host: { type: 'string' }, policies: { type: 'string' } });
     // Listen before starting anything: a SIGTERM during start-up still ends in a clean exit 0.
-    const stopRequested = new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
-    const port = parsePort(optionalString(flags, 'port'));
-    const host = optionalString(flags, 'host') ?? DEFAULT_HOST;
-    const cfg = loadConfig({ database: true, secret: true });
-    await assertRedisAnswers(cfg.redisUrl);
-    return withRuntime(cfg, async (rt) => {
-      const rules = await loadRuleset(rt, optionalString(flags, 'policies') ?? cfg.policiesDir);
-      const connection = redisConnection(cfg.redisUrl);
-      const queues = new Queues(connection, cfg.queuePrefix);
-      try {
-        const app = buildServer({ ctx: rt.ctx, rules, config: cfg, enqueue: queues.enqueue, startedAt: new Date() });
-        await app.listen({ port, host }).catch((e: unknown) => {
-          const code = (e as { code?: string }).code;
-          if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-            throw new UsageError(`lethe serve: cannot listen on ${host}:${port} (${code}); choose another --port or --host`, { cause: e });
-          }
-          throw e;
-        });
-        const bound = app.server.address();
-        const actualPort = typeof bound === 'object' && bound ? bound.port : port;
-        rt.log.info({ host, port: actualPort, policies: rules.policies.length }, 'serve started');
-        io.err(`lethe serve: listening on http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`);
-        await stopRequested;
-        rt.log.info('stopping: finishing requests in flight');
-        await app.close();
-        rt.log.info('serve stopped');
-        return 0;
-      } finally {
-        await queues.close();
-        connection.disconnect();
-      }
-    });
+    const stop = watchForStop();
+    try {
+      const port = parsePort(optionalString(flags, 'port'));
+      const host = optionalString(flags, 'host') ?? DEFAULT_HOST;
+      const cfg = loadConfig({ database: true, secret: true });
+      await assertRedisAnswers(cfg.redisUrl);
+      return await withRuntime(cfg, (rt) => serveUntil(rt, cfg, { port, host, policies: optionalString(flags, 'policies') }, stop, io));
+    } finally {
+      stop.dispose();
+    }
   },
 };
 
@@ -78,4 +53,33 @@ function parsePort(text: string | undefined): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n > 65535) throw new UsageError(`lethe serve: --port "${text}" must be a whole number from 0 to 65535`);
   return n;
+}
+
+async function serveUntil(rt: Runtime, cfg: Config, opts: { port: number; host: string; policies: string | undefined }, stop: StopWatch, io: Io): Promise<number> {
+  const { port, host } = opts;
+  const rules = await loadRuleset(rt, opts.policies ?? cfg.policiesDir);
+  const connection = redisConnection(cfg.redisUrl);
+  const queues = new Queues(connection, cfg.queuePrefix);
+  try {
+    const app = buildServer({ ctx: rt.ctx, rules, config: cfg, enqueue: queues.enqueue, startedAt: new Date() });
+    await app.listen({ port, host }).catch((e: unknown) => {
+      const code = (e as { code?: string }).code;
+      if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+        throw new UsageError(`lethe serve: cannot listen on ${host}:${port} (${code}); choose another --port or --host`, { cause: e });
+      }
+      throw e;
+    });
+    const bound = app.server.address();
+    const actualPort = typeof bound === 'object' && bound ? bound.port : port;
+    rt.log.info({ host, port: actualPort, policies: rules.policies.length }, 'serve started');
+    io.err(`lethe serve: listening on http://${host.includes(':') ? `[${host}]` : host}:${actualPort} (SIGTERM or Ctrl-C to stop)`);
+    const why = await stop.requested;
+    rt.log.info({ signal: why }, 'stopping: finishing requests in flight');
+    await app.close();
+    rt.log.info('serve stopped');
+    return 0;
+  } finally {
+    await queues.close();
+    connection.disconnect();
+  }
 }

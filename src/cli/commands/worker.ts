@@ -1,5 +1,6 @@
 import type { Command } from './index.ts';
 import { optionalString, parseFlags } from '../args.ts';
+import { watchForStop } from '../signals.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import { loadRuleset, withRuntime } from '../runtime.ts';
@@ -8,8 +9,6 @@ import { QUEUE_NAMES, assertRedisAnswers, type QueueName } from '../../pipeline/
 import { registry } from '../../../jobs/index.ts';
 
 export const workerCommand: Command = {
-  name: 'worker',
-  summary: 'long-running workers and one scan schedule per policy; SIGTERM exits cleanly',
   help: `Usage: lethe worker [--queues scan,purge] [--policies DIR]
 
 Runs BullMQ workers for the given queues (default: all) and keeps one job scheduler per policy
@@ -23,23 +22,24 @@ Examples:
     const { flags } = parseFlags('worker', args, { queues: { type: 'string' }, policies: { type: 'string' } });
     const queues = parseQueues(optionalString(flags, 'queues'));
     // Listen before starting anything: a SIGTERM during start-up still ends in a clean exit 0.
-    const stopRequested = new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
-    const cfg = loadConfig({ database: true, secret: true });
-    await assertRedisAnswers(cfg.redisUrl);
-    return withRuntime(cfg, async (rt) => {
-      const rules = await loadRuleset(rt, optionalString(flags, 'policies') ?? cfg.policiesDir);
-      const service = await startWorkerService(rt.ctx, rules, cfg, registry, queues);
-      rt.log.info({ queues, policies: rules.policies.map((p) => p.id) }, 'worker started');
-      io.err(`lethe worker: running queues ${queues.join(', ')} for ${rules.policies.length} policies (SIGTERM to stop)`);
-      await stopRequested;
-      rt.log.info('stopping: finishing batches in flight');
-      await service.stop();
-      rt.log.info('worker stopped');
-      return 0;
-    });
+    const stop = watchForStop();
+    try {
+      const cfg = loadConfig({ database: true, secret: true });
+      await assertRedisAnswers(cfg.redisUrl);
+      return await withRuntime(cfg, async (rt) => {
+        const rules = await loadRuleset(rt, optionalString(flags, 'policies') ?? cfg.policiesDir);
+        const service = await startWorkerService(rt.ctx, rules, cfg, registry, queues);
+        rt.log.info({ queues, policies: rules.policies.map((p) => p.id) }, 'worker started');
+        io.err(`lethe worker: running queues ${queues.join(', ')} for ${rules.policies.length} policies (SIGTERM or Ctrl-C to stop)`);
+        const why = await stop.requested;
+        rt.log.info({ signal: why }, 'stopping: finishing the batches in flight');
+        await service.stop();
+        rt.log.info('worker stopped');
+        return 0;
+      });
+    } finally {
+      stop.dispose();
+    }
   },
 };
 
