@@ -116,6 +116,9 @@ const envSchema = z.object({
     .optional(),
 });
 
+/** Every variable lethe reads (the README's configuration table documents each: test/readme.test.ts). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface ConfigNeeds {
   database?: boolean;
   secret?: boolean;

@@ -24,7 +24,7 @@ export interface NewErasure {
 export const MAX_TICKET_LENGTH = 200;
 
 /** Does any loaded policy govern a record of this subject, or did one ever destroy one? */
-async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
+export async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
   for (const p of rules.policies) {
     const type = rules.types.of(p.source, p.source.subject);
     // An id the column's type cannot hold matches nothing; any database failure is an outage, not "unknown".
@@ -79,6 +79,13 @@ const VIEW_COLUMNS = sql`id, ticket, subject_ref, status, outcome,
 
 export async function getErasureRequest(db: Executor, id: string, now: Date = new Date()): Promise<ErasureView | undefined> {
   const r = await one<Record<string, unknown>>(db, sql`SELECT ${VIEW_COLUMNS} FROM lethe.erasure_requests WHERE id = ${id}`);
+  return r ? toView(r, now) : undefined;
+}
+
+/** One request by its id or, failing that, by its ticket (one request per ticket). */
+export async function findErasureRequest(db: Executor, idOrTicket: string, now: Date = new Date()): Promise<ErasureView | undefined> {
+  const r = await one<Record<string, unknown>>(db, sql`SELECT ${VIEW_COLUMNS} FROM lethe.erasure_requests
+    WHERE id = ${idOrTicket} OR ticket = ${idOrTicket} ORDER BY (id = ${idOrTicket}) DESC LIMIT 1`);
   return r ? toView(r, now) : undefined;
 }
 

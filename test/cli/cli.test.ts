@@ -93,6 +93,21 @@ describe('lethe CLI', () => {
     });
   });
 
+  it('hold add on a subject with no record: placed all the same (holds may precede data), and said so', async () => {
+    const r = await runCli(['hold', 'add', '--subject', '999999999', '--reason', 'court order 17', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const { id, subject_known } = JSON.parse(r.stdout) as { id: string; subject_known: boolean };
+    expect(subject_known).toBe(false);
+    expect(r.stderr).toContain('matches no record under any loaded policy now');
+    expect(r.stderr).not.toContain('999999999');
+    const known = await runCli(['hold', 'add', '--subject', lender.customers.plain, '--reason', 'court order 18', '--json'], env);
+    expect(JSON.parse(known.stdout)).toMatchObject({ subject_known: true });
+    expect(known.stderr).not.toContain('matches no record');
+    for (const h of [id, (JSON.parse(known.stdout) as { id: string }).id]) {
+      expect((await runCli(['hold', 'release', h, '--reason', 'test done'], env)).code).toBe(0);
+    }
+  });
+
   it('plan --json, hold, sweep --json, evidence verify/find: the operator flow', async () => {
     const hold = await runCli(['hold', 'add', '--subject', lender.customers.held, '--reason', 'court order', '--json'], env);
     expect(hold.code, hold.stderr).toBe(0);

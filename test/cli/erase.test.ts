@@ -29,6 +29,13 @@ describe('lethe erase', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`Erasure request ${view.id} (ticket CS-1): partially_deferred`);
     expect(human.stdout).toContain('Reply to the data subject:');
+    // By the ticket the operator filed it under: the same request.
+    const byTicket = await runCli(['erase', 'show', 'CS-1', '--json'], env);
+    expect(byTicket.code, byTicket.stderr).toBe(0);
+    expect(JSON.parse(byTicket.stdout)).toEqual(JSON.parse((await runCli(['erase', 'show', view.id, '--json'], env)).stdout));
+    const nothing = await runCli(['erase', 'show', 'CS-404'], env);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr.trim()).toBe('lethe erase show: no erasure request with id or ticket "CS-404" (see `lethe erase list`)');
     const list = JSON.parse((await runCli(['erase', 'list', '--json'], env)).stdout) as { requests: { id: string; overdue: boolean }[] };
     expect(list.requests).toEqual([expect.objectContaining({ id: view.id, overdue: false })]);
   });

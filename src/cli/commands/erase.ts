@@ -3,7 +3,7 @@ import { parseFlags, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { NotFoundError, UsageError } from '../../errors.ts';
 import { loadRuleset, operatorName, withRuntime } from '../runtime.ts';
-import { getErasureRequest, listErasureRequests, recordErasureRequest } from '../../erasure/requests.ts';
+import { findErasureRequest, getErasureRequest, listErasureRequests, recordErasureRequest } from '../../erasure/requests.ts';
 import { executeErasure } from '../../erasure/execute.ts';
 import { workingDaysLeft } from '../../erasure/workdays.ts';
 import type { ErasureView } from '../../erasure/types.ts';
@@ -71,22 +71,22 @@ Examples:
 };
 
 export const eraseShowCommand: Command = {
-  help: `Usage: lethe erase show REQUEST_ID [--json]
+  help: `Usage: lethe erase show REQUEST_ID|TICKET [--json]
 
-Shows one erasure request: its status and due date, the outcome per policy (destroyed,
+Shows one erasure request, named by its id (er-…) or by the ticket it was filed under: its status and due date, the outcome per policy (destroyed,
 anonymised, restricted until when, held) and the reply to send to the subject.
 
 Examples:
   npx lethe erase show er-3f9a1c2b7d4e
-  npx lethe erase show er-3f9a1c2b7d4e --json`,
+  npx lethe erase show CS-2026-11-0042 --json`,
   async run(args, io) {
     const { flags, positionals } = parseFlags('erase show', args, { json: { type: 'boolean' } }, 1);
     const id = positionals[0];
-    if (!id) throw new UsageError('lethe erase show: REQUEST_ID is required (see `lethe erase list`)');
+    if (!id) throw new UsageError('lethe erase show: REQUEST_ID or TICKET is required (see `lethe erase list`)');
     const cfg = loadConfig({ database: true, secret: true });
     return withRuntime(cfg, async (rt) => {
-      const view = await getErasureRequest(rt.database.db, id, rt.ctx.clock.now());
-      if (!view) throw new NotFoundError(`no erasure request with id ${id} (see \`lethe erase list\`)`);
+      const view = await findErasureRequest(rt.database.db, id, rt.ctx.clock.now());
+      if (!view) throw new NotFoundError(`no erasure request with id or ticket "${id}" (see \`lethe erase list\`)`);
       if (flags.json) printJson(io, view);
       else printErasure(io, view);
       return 0;

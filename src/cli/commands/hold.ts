@@ -2,7 +2,8 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { withRuntime, operatorName } from '../runtime.ts';
+import { loadRuleset, withRuntime, operatorName, type Runtime } from '../runtime.ts';
+import { subjectKnown } from '../../erasure/requests.ts';
 import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
 import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { printJson, table } from '../output.ts';
@@ -12,7 +13,8 @@ export const holdAddCommand: Command = {
 
 Places a legal hold on a data subject (all policies, or one). Only the pseudonymous reference
 of the subject is stored. When the command returns, no purge can destroy the subject's
-records, including a sweep already running.
+records, including a sweep already running. A subject that matches no record now is held all
+the same (a hold may come before the data) and the command says so.
 
 Examples:
   LETHE_OPERATOR=wang.li npx lethe hold add --subject 1000042 --reason "AML investigation 2026-117"`,
@@ -28,8 +30,14 @@ Examples:
     }
     return withRuntime(cfg, async (rt) => {
       const hold = await addHold(rt.ctx, { subject, reason, policyId, actor: `operator:${operatorName(cfg)}` });
-      if (flags.json) printJson(io, { id: hold.id });
+      // Placed first: a hold may precede the data. Then say whether it covers anything now.
+      const known = await matchesRecords(rt, subject);
+      if (flags.json) printJson(io, { id: hold.id, subject_known: known });
       else io.out(`hold ${hold.id} placed on subject ${hold.subject_ref.slice(0, 16)}… ${policyId ? `for policy ${policyId}` : 'for all policies'}`);
+      if (known === false) {
+        io.err('lethe hold add: note: this subject matches no record under any loaded policy now, and none was ever destroyed. '
+          + 'The hold is in place and will protect records that arrive later; check the id if you expected it to cover records now.');
+      }
       return 0;
     });
   },
@@ -80,3 +88,12 @@ Examples:
     });
   },
 };
+
+/** Whether any loaded policy governs a record of the subject now; undefined when the policies cannot be loaded. */
+async function matchesRecords(rt: Runtime, subject: string): Promise<boolean | undefined> {
+  try {
+    return await subjectKnown(rt.ctx, await loadRuleset(rt, rt.config.policiesDir), subject);
+  } catch {
+    return undefined;
+  }
+}
