@@ -4,12 +4,14 @@ import { scanPolicy } from './scan-policy.ts';
 import { purgeBatchJob } from './purge-batch.ts';
 import { eraseSubject } from './erase-subject.ts';
 import { notifyPartner } from './notify-partner.ts';
+import { deleteObjectJob } from './delete-object.ts';
 
 export const registry: JobRegistry = {
   'scan-policy': scanPolicy,
   'purge-batch': purgeBatchJob,
   'erase-subject': eraseSubject,
   'notify-partner': notifyPartner,
+  'delete-object': deleteObjectJob,
 };
 
 /** The files in jobs/ that define a job, by job name (checked by test/jobs/registry.test.ts). */
@@ -18,4 +20,5 @@ export const JOB_FILES: Record<keyof JobRegistry, string> = {
   'purge-batch': 'purge-batch.ts',
   'erase-subject': 'erase-subject.ts',
   'notify-partner': 'notify-partner.ts',
+  'delete-object': 'delete-object.ts',
 };

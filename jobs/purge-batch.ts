@@ -5,17 +5,23 @@ import { PolicyChangedError } from '../src/destroy/scan.ts';
 import { purgeAndCheck } from '../src/destroy/post-check.ts';
 import { describeError } from '../src/log.ts';
 import { deliveryJobId } from '../src/partners/sweep.ts';
+import { deletionJobId } from '../src/objects/sweep.ts';
 
 export const purgeBatchJob: Processor<'purge-batch'> = async (data, ctx) => {
   try {
     // purgeBatch, then the post-destruction check once committed: a survivor is reported, not retried.
     const outcome = await purgeAndCheck(ctx, ctx.rules, data.batchId);
-    ctx.log.debug({ batchId: data.batchId, ...outcome, partnerRequests: outcome.partnerRequests?.length }, 'batch purged');
+    ctx.log.debug({ batchId: data.batchId, ...outcome, partnerRequests: outcome.partnerRequests?.length, objectDeletions: outcome.objectDeletions?.length }, 'batch purged');
     // After commit only: a request never leaves before its destruction. Lost here, the sweep re-enqueues it.
     for (const r of outcome.partnerRequests ?? []) {
       await ctx.enqueue('notify-partner', { requestId: r.id, partnerId: r.partnerId }, deliveryJobId(r.id, 0));
     }
-    return outcome;
+    // Likewise a file is deleted only once its record's destruction committed.
+    for (const d of outcome.objectDeletions ?? []) {
+      await ctx.enqueue('delete-object', { deletionId: d.id, storeId: d.storeId }, deletionJobId(d.id, 0));
+    }
+    // The return value is kept in Redis: counts only.
+    return { ...outcome, partnerRequests: outcome.partnerRequests?.length, objectDeletions: outcome.objectDeletions?.length };
   } catch (e) {
     // Nothing was destroyed (the transaction rolled back). After the last attempt the batch is
     // closed as failed so a sweep can report it; the next scan finds the records again.

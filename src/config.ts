@@ -48,6 +48,8 @@ export interface Config {
   readonly reconcileEvery: Duration;
   /** How often the worker re-enqueues partner requests whose jobs went missing, and chases overdue ones. */
   readonly partnerSweepEvery: Duration;
+  /** The object store registry (src/objects/stores.ts); absent file = no stores. */
+  readonly storesFile: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -107,6 +109,7 @@ const envSchema = z.object({
   LETHE_PARTNERS: z.string().min(1, 'must not be empty').default('./partners.yaml'),
   LETHE_PARTNER_SWEEP_EVERY: timerInterval('PT30S')
     .default(parseDuration('PT30S') as never),
+  LETHE_STORES: z.string().min(1, 'must not be empty').default('./stores.yaml'),
   // The message never echoes the value: it is a private key.
   LETHE_EXPORT_SIGNING_KEY: z.string()
     .transform((v, ctx) => parseSigningKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key, PEM or base64 PKCS#8 DER (make one with `lethe evidence keygen`)' }), z.NEVER))
@@ -166,6 +169,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     taskDue: e.LETHE_TASK_DUE,
     partnersFile: e.LETHE_PARTNERS,
     partnerSweepEvery: e.LETHE_PARTNER_SWEEP_EVERY,
+    storesFile: e.LETHE_STORES,
   });
 }
 
@@ -176,4 +180,15 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
 export function partnerSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** An object store's credential, from the variable stores.yaml names; undefined when unset or empty. */
+export const storeCredential = partnerSecret;
+
+/**
+ * The AWS SDK warns on stderr, once per process, that a future release needs Node 22: lethe's
+ * stderr carries its own logs and that warning would read like one of lethe's problems.
+ */
+export function silenceSdkNodeWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }

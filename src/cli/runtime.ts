@@ -11,6 +11,7 @@ import { buildRuleset } from '../policy/ruleset.ts';
 import { assertSchemaCurrent } from '../db/migrate.ts';
 import { assertReachable } from '../db/reachable.ts';
 import type { EngineContext, Ruleset } from '../engine.ts';
+import { loadStoreRegistry } from '../objects/stores.ts';
 
 export interface Runtime {
   config: Config;
@@ -56,7 +57,7 @@ export async function withRuntime<T>(cfg: Config, fn: (rt: Runtime) => Promise<T
 /** Loads and checks the policies (files, then catalog); throws PolicyError on any problem. */
 export async function loadRuleset(rt: Runtime, policiesDir: string): Promise<Ruleset> {
   const policies = await loadPoliciesWithOverrides(policiesDir, rt.config.policyOverrides);
-  const { ruleset, warnings } = await buildRuleset(rt.database.db, policies);
+  const { ruleset, warnings } = await buildRuleset(rt.database.db, policies, loadStoreRegistry(rt.config.storesFile));
   for (const w of warnings) rt.log.warn(`${w.file}:${w.line}:${w.col}: ${w.message}`);
   return ruleset;
 }

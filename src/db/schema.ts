@@ -2,7 +2,7 @@
 // and its evidence commit in one transaction. Migrations are generated from this file.
 import { sql } from 'drizzle-orm';
 import {
-  bigint, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 export const lethe = pgSchema('lethe');
@@ -328,4 +328,44 @@ export const destructionTaskLines = lethe.table('destruction_task_lines', {
 }, (t) => [
   index('destruction_task_lines_task_idx').on(t.taskId, t.state),
   uniqueIndex('destruction_task_lines_open_idx').on(t.policyId, t.recordKey).where(sql`state = 'open'`),
+]);
+
+/**
+ * The object outbox (src/objects/): one row per object a committed destruction left to delete
+ * from object storage, written in the purge transaction. `bucket`/`object_key` are the pointer
+ * itself — personal data while the work is open — and are cleared once the row is settled;
+ * evidence and everything after carry `object_ref` (an HMAC) only.
+ */
+export const objectDeletions = lethe.table('object_deletions', {
+  id: uuid('id').primaryKey(),
+  storeId: text('store_id').notNull(),
+  bucket: text('bucket'),
+  objectKey: text('object_key'),
+  objectRef: text('object_ref').notNull(),
+  /** pending → deleted | failed */
+  status: text('status').notNull().default('pending'),
+  runId: uuid('run_id').notNull(),
+  batchId: uuid('batch_id').notNull(),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  category: text('category').notNull(),
+  classification: text('classification').notNull(),
+  trigger: text('trigger').notNull(),
+  actor: text('actor').notNull(),
+  /** Schema-qualified table of the record that pointed at the object. */
+  tableName: text('table_name').notNull(),
+  recordRef: text('record_ref').notNull(),
+  subjectRef: text('subject_ref'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull(),
+  lastError: text('last_error'),
+  versions: integer('versions'),
+  absent: boolean('absent'),
+  createdAt: ts('created_at').notNull(),
+  finishedAt: ts('finished_at'),
+}, (t) => [
+  uniqueIndex('object_deletions_dedupe_idx').on(t.batchId, t.objectRef),
+  index('object_deletions_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  index('object_deletions_store_idx').on(t.storeId, t.status),
+  index('object_deletions_run_idx').on(t.runId).where(sql`status = 'pending'`),
 ]);

@@ -16,6 +16,8 @@ import { anonymiseRows } from './anonymise-rows.ts';
 import { describeStrategies } from './anonymise.ts';
 import { PolicyChangedError } from './scan.ts';
 import { queuePartnerRequests, type QueuedRequest } from '../partners/outbox.ts';
+import { queueObjectDeletions, type PointerRows, type QueuedObject } from '../objects/outbox.ts';
+import { pointerColumns } from '../objects/pointers.ts';
 import type { Destroyed } from './post-check.ts';
 import { purgeRequestOfRun } from '../purge/requests.ts';
 import { floorDefersErasure } from '../policy/floors.ts';
@@ -42,6 +44,8 @@ export interface PurgeOutcome {
   skipped: number;
   /** Partner purge requests queued in this transaction (`partners: notify`): enqueue after commit. */
   partnerRequests?: QueuedRequest[];
+  /** Files queued for deletion in this transaction (`objects:`): enqueue after commit. */
+  objectDeletions?: QueuedObject[];
 }
 
 const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, deferred: 0, skipped: 0 };
@@ -81,6 +85,7 @@ export async function purgeBatch(
     const locked = await rows<{ k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
         ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
         ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
+        ${pointerColumns(p.objects.map((o) => o.column), 't')}
       FROM ${sourceTable(p)} t
       WHERE ${col(p.source.key)} = ANY(${sql.param(batch.keys)}::${sql.raw(keyType)}[]) AND ${due}
       FOR UPDATE OF t SKIP LOCKED`);
@@ -112,7 +117,8 @@ export async function purgeBatch(
     const evidence: EvidenceInput[] = toRestrict.map((r) => ({ ...base, action: 'deferred', table: qualifiedName(p.source),
       recordRef: r.recordRef, subjectRef: r.subjectRef, fields: deferralFields(p, r.until) }));
     await restrict(tx, p, erasure ? await requestOfRun(tx, batch.run_id) : null, toRestrict, now);
-    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e, fields: base.fields }));
+    const childPointers: PointerRows[] = [];
+    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e, fields: base.fields }), childPointers);
     let destroyed = 0;
     let anonymised = 0;
     let done: string[] = [];
@@ -134,13 +140,15 @@ export async function purgeBatch(
     const partnerRequests = p.partners === 'notify'
       ? await queuePartnerRequests(tx, ctx, rules, p, { batchId, runId: batch.run_id, trigger: batch.trigger, actor: batch.actor }, locked, done, now)
       : undefined;
+    // Files the destroyed rows pointed to: queued here, deleted by the delete-object job after commit.
+    const objectDeletions = await queueObjectDeletions(tx, ctx, rules, p, { batchId, runId: batch.run_id, trigger: batch.trigger, actor: batch.actor }, locked, done, refs, childPointers, now);
     const skipped = batch.keys.length - locked.length;
     const deferred = toRestrict.length;
     await closeBatch(tx, batchId, { destroyed, anonymised, children, held, deferred, skipped }, now);
     onDestroyed?.({ batchId, runId: batch.run_id, trigger: batch.trigger, policy: p, keys: go, subjectRefs: refs, evidence });
     // Last statement before commit: the chain lock it takes is held only for the seal insert.
     await appendEvidence(tx, ctx.keys, batchId, evidence, now);
-    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped, ...(partnerRequests ? { partnerRequests } : {}) };
+    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped, ...(partnerRequests ? { partnerRequests } : {}), objectDeletions };
   });
 }
 

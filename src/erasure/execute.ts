@@ -10,6 +10,8 @@ import { parseDuration, type Duration } from '../duration.ts';
 import { purgeAndCheck } from '../destroy/post-check.ts';
 import { finishRun } from '../pipeline/runs.ts';
 import { replyText } from './reply.ts';
+import { objectRuntime } from '../objects/service.ts';
+import { drainRunObjects } from '../objects/drain.ts';
 import { setStatus } from './requests.ts';
 import type { ErasurePolicyOutcome, ErasureStatus } from './types.ts';
 
@@ -23,6 +25,22 @@ export async function executeErasure(
     ${utcIso(sql`received_at`)} AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
   if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
+  // Store credentials are checked before anything is destroyed.
+  const objects = objectRuntime(rules.stores);
+  try {
+    return await erase(ctx, rules, requestId, req, batchSize, taskDue, async () => {
+      // The subject's files: each deleted, or attempted and left pending for `lethe worker`.
+      await drainRunObjects(ctx, objects, req.run_id);
+    });
+  } finally {
+    objects.close();
+  }
+}
+
+async function erase(
+  ctx: EngineContext, rules: Ruleset, requestId: string, req: { run_id: string; ticket: string; received_at: string; subject_ref: string },
+  batchSize: number, taskDue: Duration, deleteObjects: () => Promise<void>,
+): Promise<ErasureStatus> {
   await setStatus(ctx.db, requestId, 'in_progress');
   for (const b of await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.batches WHERE run_id = ${req.run_id} AND status = 'pending'`)) {
     await purgeAndCheck(ctx, rules, b.id);
@@ -41,6 +59,7 @@ export async function executeErasure(
       await purgeAndCheck(ctx, rules, step.batchId);
     }
   }
+  await deleteObjects();
   const policies = await outcomes(ctx, rules, requestId, req.run_id, req.subject_ref);
   const status: ErasureStatus = policies.some((p) => p.held > 0) ? 'held'
     : policies.some((p) => p.deferred > 0) ? 'partially_deferred' : 'completed';

@@ -17,20 +17,29 @@ export interface JobPayloads {
    * id (a company, not a person) routes the job to that partner's own queue.
    */
   'notify-partner': { requestId: string; partnerId: string; reminder?: boolean };
+  /**
+   * Delete one file from object storage (lethe.object_deletions): the row's id and the store's
+   * id (routing to the store's own queue), never the key or URI.
+   */
+  'delete-object': { deletionId: string; storeId: string };
 }
 
 export type JobName = keyof JobPayloads;
-/** `partners` stands for the per-partner queues `partner-<id>` (src/partners/queues.ts). */
-export type QueueName = 'scan' | 'purge' | 'partners';
+/**
+ * `partners` stands for the per-partner queues `partner-<id>` (src/partners/workers.ts),
+ * `objects` for the per-store queues `store-<id>` (src/objects/workers.ts).
+ */
+export type QueueName = 'scan' | 'purge' | 'partners' | 'objects';
 
 export const QUEUE_OF: { readonly [K in JobName]: QueueName } = {
   'scan-policy': 'scan',
   'purge-batch': 'purge',
   'erase-subject': 'purge',
   'notify-partner': 'partners',
+  'delete-object': 'objects',
 };
 
-export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge', 'partners'];
+export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge', 'partners', 'objects'];
 
 const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
   'scan-policy': { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
@@ -39,12 +48,16 @@ const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
   // One attempt per job: the outbox row counts attempts and schedules the next one itself. A
   // failed job is not kept: its id must stay free for the sweep to enqueue the attempt again.
   'notify-partner': { attempts: 1, removeOnFail: true },
+  // Likewise: lethe.object_deletions keeps the attempts and the backoff.
+  'delete-object': { attempts: 1, removeOnFail: true },
 };
 
 export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string, opts?: { delayMs?: number }) => Promise<void>;
 
 /** BullMQ queue names may not hold ':'; partner ids are kebab-case. */
 export const partnerQueueName = (partnerId: string): string => `partner-${partnerId}`;
+/** Store ids are kebab-case too. */
+export const storeQueueName = (storeId: string): string => `store-${storeId}`;
 
 export function redisConnection(url: string): RedisClient {
   // BullMQ workers need maxRetriesPerRequest: null (blocking commands must not time out).
@@ -86,21 +99,32 @@ export class Queues {
   }
 
   /** Adds a job; with a jobId, adding one that already exists is a no-op (BullMQ dedupes by id). */
-  private readonly partnerQueues = new Map<string, Queue>();
+  private readonly ownQueues = new Map<string, Queue>();
 
   /** A partner's own queue, so one partner's outage or backlog never delays another's requests. */
   partnerQueue(partnerId: string): Queue {
-    let q = this.partnerQueues.get(partnerId);
+    return this.ownQueue(partnerQueueName(partnerId));
+  }
+
+  /** A store's own queue, so one store's outage never delays deletions in another. */
+  storeQueue(storeId: string): Queue {
+    return this.ownQueue(storeQueueName(storeId));
+  }
+
+  private ownQueue(name: string): Queue {
+    let q = this.ownQueues.get(name);
     if (!q) {
-      q = new Queue(partnerQueueName(partnerId), { connection: this.connection, prefix: this.prefix,
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix,
         defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } } });
-      this.partnerQueues.set(partnerId, q);
+      this.ownQueues.set(name, q);
     }
     return q;
   }
 
   private target<K extends JobName>(name: K, data: JobPayloads[K]): Queue {
-    return name === 'notify-partner' ? this.partnerQueue((data as JobPayloads['notify-partner']).partnerId) : this.queue(QUEUE_OF[name]);
+    if (name === 'notify-partner') return this.partnerQueue((data as JobPayloads['notify-partner']).partnerId);
+    if (name === 'delete-object') return this.storeQueue((data as JobPayloads['delete-object']).storeId);
+    return this.queue(QUEUE_OF[name]);
   }
 
   readonly enqueue: Enqueue = async (name, data, jobId, opts) => {
@@ -124,6 +148,6 @@ export class Queues {
   };
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values(), ...this.partnerQueues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.ownQueues.values()].map((q) => q.close()));
   }
 }

@@ -11,6 +11,7 @@ import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
 import { closeFinishedScheduledRuns } from './runs.ts';
 import { startPartnerService } from '../partners/service.ts';
+import { startObjectService } from '../objects/service.ts';
 import { expireStalePurgeRequests } from '../purge/requests.ts';
 import { pruneEvidence } from '../evidence/prune.ts';
 
@@ -45,8 +46,19 @@ export async function startWorkerService(
 ): Promise<WorkerService> {
   const connection = redisConnection(config.redisUrl);
   const queues = new Queues(connection, config.queuePrefix);
+  // Object deletion: a queue and worker per store of the registry (src/objects/workers.ts).
+  // First, so a store it refuses (credentials unset, versioning mismatch) stops the start.
+  const objects = queueNames.includes('objects')
+    ? await startObjectService({ ...ctx, rules, config, enqueue: queues.enqueue }, registry,
+      { connection, prefix: config.queuePrefix, queues, everyMs: durationMs(config.reconcileEvery) })
+      .catch(async (e: unknown) => {
+        await queues.close();
+        connection.disconnect();
+        throw e;
+      })
+    : undefined;
   const workers = startWorkers({ ...ctx, rules, config, enqueue: queues.enqueue }, registry,
-    { connection, prefix: config.queuePrefix, queues: queueNames.filter((q) => q !== 'partners'), concurrency: config.concurrency });
+    { connection, prefix: config.queuePrefix, queues: queueNames.filter((q) => q !== 'partners' && q !== 'objects'), concurrency: config.concurrency });
   // Partner delivery: a queue and worker per partner of the registry (src/partners/workers.ts).
   const partners = queueNames.includes('partners')
     ? await startPartnerService({ ...ctx, rules, config, enqueue: queues.enqueue }, registry, { connection, prefix: config.queuePrefix, queues })
@@ -117,6 +129,7 @@ export async function startWorkerService(
       clearInterval(maintenanceTimer);
       await workers.close();
       await partners?.stop();
+      await objects?.stop();
       await queues.close();
       connection.disconnect();
       const c = leaderClient;

@@ -8,6 +8,8 @@ import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
 import { linesTasked } from '../tasks/open.ts';
 import { countDeferred, countRestricted, type PolicyCounts } from '../plan/plan.ts';
+import { objectRuntime } from '../objects/service.ts';
+import { drainRunObjects, type DrainResult } from '../objects/drain.ts';
 
 export interface SweepOptions {
   policyIds?: string[];
@@ -20,6 +22,8 @@ export interface SweepOptions {
 
 export interface SweepResult {
   runId: string;
+  /** Files of what this sweep destroyed: deleted, or attempted and left to `lethe worker`. */
+  objects: DrainResult;
   /** `tasked`: manual policies only, register rows this sweep put into destruction tasks. */
   policies: (PolicyCounts & { children: number; skipped: number; tasked?: number })[];
 }
@@ -30,6 +34,8 @@ export async function sweep(
   ctx: EngineContext, rules: Ruleset, config: Config, registry: JobRegistry, opts: SweepOptions,
 ): Promise<SweepResult> {
   const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
+  // Store credentials are checked before anything is destroyed.
+  const objects = objectRuntime(rules.stores);
   const now = ctx.clock.now();
   const runId = await createRun(ctx.db, { kind: 'sweep', trigger: 'expiry', actor: opts.actor, at: now });
   const connection = redisConnection(config.redisUrl);
@@ -62,6 +68,13 @@ export async function sweep(
     await queues.close();
     connection.disconnect();
   }
+  // The contract: a sweep returns once each file of what it destroyed was deleted or failed an attempt.
+  let objectResult: DrainResult;
+  try {
+    objectResult = await drainRunObjects(ctx, objects, runId);
+  } finally {
+    objects.close();
+  }
   const totals = new Map((await runTotals(ctx.db, runId)).map((t) => [t.policyId, t]));
   const policies: SweepResult['policies'] = [];
   for (const p of chosen) {
@@ -84,5 +97,5 @@ export async function sweep(
     });
   }
   await finishRun(ctx.db, runId, policies.some((p) => p.failed > 0) ? 'failed' : 'done', ctx.clock.now());
-  return { runId, policies };
+  return { runId, objects: objectResult, policies };
 }

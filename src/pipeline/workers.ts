@@ -9,6 +9,7 @@ import { describeError } from '../log.ts';
 import { PolicyError } from '../errors.ts';
 import { PolicyChangedError } from '../destroy/scan.ts';
 import type { PartnerRuntime } from '../partners/deliver.ts';
+import type { ObjectRuntime } from '../objects/deliver.ts';
 import { QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
 
 export interface JobContext extends EngineContext {
@@ -21,6 +22,8 @@ export interface JobContext extends EngineContext {
   readonly job: { id: string; attemptsMade: number; attempts: number; isLastAttempt: boolean };
   /** The partner registry and delivery settings: set on the partner workers (src/partners/workers.ts). */
   readonly partners?: PartnerRuntime;
+  /** The object stores and their clients: set on the store workers (src/objects/workers.ts). */
+  readonly objects?: ObjectRuntime;
 }
 
 export type Processor<K extends JobName> = (data: JobPayloads[K], ctx: JobContext) => Promise<unknown>;

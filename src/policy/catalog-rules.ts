@@ -138,8 +138,14 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
     column(src, p.action.register.location, 'register.location');
     column(src, p.action.register.mediaClass, 'register.media_class');
   }
+  const pointers = (t: TableInfo | undefined, list: readonly { column: string }[], path: string) => list.forEach((o, i) => {
+    const c = column(t, o.column, `${path}.${i}.column`);
+    if (c && c.category !== 'S') r.problem(`${path}.${i}.column`, `${describe(c)}; an objects column holds a URI or key as text`);
+  });
+  pointers(src, p.objects, 'objects');
   p.children.forEach((child, i) => {
     const t = table(child, `children.${i}.table`, true);
+    pointers(t, child.objects, `children.${i}.objects`);
     key(t, child.key, `children.${i}.key`);
     key(t, child.foreignKey, `children.${i}.foreign_key`);
     if (t && t.columns.has(child.foreignKey) && !indexed(t, child.foreignKey)) {

@@ -132,7 +132,9 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     action = { kind: 'anonymise', fields };
   }
 
-  const children = (raw.children ?? []).map((c) => ({ ...tableRef(c.table), key: c.key, foreignKey: c.foreign_key }));
+  const children = (raw.children ?? []).map((c) => ({ ...tableRef(c.table), key: c.key, foreignKey: c.foreign_key, objects: c.objects ?? [] }));
+  const objects = raw.objects ?? [];
+  checkObjectColumns(raw, problem);
   const seen = new Set<string>();
   children.forEach((c, i) => {
     const name = `${c.schema}.${c.table}`;
@@ -168,9 +170,38 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     children,
     partners: raw.partners,
     suppress: suppress.contacts,
+    objects,
     version,
     file,
     text,
     positions: loc.all(),
   };
+}
+
+/** Objects go with rows lethe destroys: not with a register, and an anonymised pointer must not survive. */
+function checkObjectColumns(raw: RawPolicy, problem: Problem): void {
+  const lists: [Path, { column: string }[]][] = [[['objects'], raw.objects ?? []],
+    ...(raw.children ?? []).map((c, i): [Path, { column: string }[]] => [['children', i, 'objects'], c.objects ?? []])];
+  for (const [path, list] of lists) {
+    const seen = new Set<string>();
+    list.forEach((o, i) => {
+      if (seen.has(o.column)) problem([...path, i, 'column'], `${o.column} is listed twice in objects`);
+      seen.add(o.column);
+    });
+  }
+  if (raw.action === 'manual' && raw.objects !== undefined) {
+    problem(['objects'], 'objects are not used by action manual: the register lists physical items, destroyed through tasks', 'key');
+  }
+  if (typeof raw.action === 'object') {
+    const fields = raw.action.anonymise;
+    (raw.objects ?? []).forEach((o, i) => {
+      const s = Object.hasOwn(fields, o.column) ? fields[o.column] : undefined;
+      if (s !== null && s !== 'redact') {
+        problem(['objects', i, 'column'], `objects column ${o.column} must be cleared by the anonymisation (write ${o.column}: null under action.anonymise): a kept pointer would outlive its deleted file`);
+      }
+    });
+  }
+  if ((raw.objects ?? []).some((o) => o.column === raw.source.key || o.column === raw.source.subject)) {
+    problem(['objects'], 'an objects column cannot be the source key or subject column', 'key');
+  }
 }

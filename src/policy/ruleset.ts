@@ -4,13 +4,18 @@ import { makeRuleset, type Ruleset } from '../engine.ts';
 import { columnTypesFrom } from '../destroy/columns.ts';
 import { checkCatalog, columnTypeMap } from './catalog.ts';
 import type { Policy } from './types.ts';
+import { checkPolicyStores } from '../objects/check.ts';
+import { makeStoreRegistry, type StoreRegistry } from '../objects/stores.ts';
 
 /**
  * Checks loaded policies against the database catalog and returns them ready for the engine.
  * Throws PolicyError (exit 2) on any problem, before a single statement is built from a policy.
  */
-export async function buildRuleset(db: Executor, policies: Policy[]): Promise<{ ruleset: Ruleset; warnings: PolicyProblem[] }> {
+export async function buildRuleset(
+  db: Executor, policies: Policy[], stores: StoreRegistry = makeStoreRegistry('./stores.yaml', []),
+): Promise<{ ruleset: Ruleset; warnings: PolicyProblem[] }> {
   const report = await checkCatalog(db, policies);
-  if (report.problems.length > 0) throw new PolicyError(report.problems);
-  return { ruleset: makeRuleset(policies, columnTypesFrom(columnTypeMap(report.tables))), warnings: report.warnings };
+  const problems = [...report.problems, ...checkPolicyStores(policies, stores)];
+  if (problems.length > 0) throw new PolicyError(problems);
+  return { ruleset: makeRuleset(policies, columnTypesFrom(columnTypeMap(report.tables)), stores), warnings: report.warnings };
 }

@@ -116,6 +116,12 @@ const suppressEntry = z.union([
   strict({ column: identifier, kind: z.enum(CONTACT_KINDS, { error: 'must be phone or email' }) }),
 ], { error: 'must be a column name or { column: name, kind: phone|email }' });
 
+/** `objects:`: columns holding pointers to files in a store of the registry (src/objects/stores.ts). */
+const objects = z.array(strict({
+  column: identifier,
+  store: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'is not a store id (kebab-case, as in stores.yaml)'),
+})).min(1, 'must list at least one { column, store } (or leave objects out)');
+
 export const policySchema = strict({
   id: z.string()
     .regex(POLICY_ID, 'is not kebab-case (lowercase letters and digits in words joined by single hyphens, e.g. rejected-loan-applications)')
@@ -154,10 +160,12 @@ export const policySchema = strict({
     basis: citations,
   }).optional(),
   action,
-  children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier })).optional(),
+  children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier, objects: objects.optional() })).optional(),
   partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
   register: register.optional(),
   suppress: z.array(suppressEntry).min(1, 'must name at least one contact column').optional(),
+
+  objects: objects.optional(),
 });
 
 export type RawPolicy = z.infer<typeof policySchema>;

@@ -85,9 +85,16 @@ export type Action =
   | { kind: 'anonymise'; fields: AnonymiseField[] }
   | { kind: 'manual'; register: Register };
 
+/** A column holding a pointer to a file in an object store: the file goes with the row. */
+export interface ObjectColumn {
+  column: string;
+  store: string;
+}
+
 export interface Child extends TableRef {
   key: string;
   foreignKey: string;
+  objects: ObjectColumn[];
 }
 
 export interface Policy {
@@ -106,6 +113,8 @@ export interface Policy {
   partners: 'notify' | undefined;
   /** Contact columns hashed into the suppression list when the subject refuses (empty: none). */
   suppress: SuppressContact[];
+  /** Files the source rows point to (`objects:`), deleted from their stores after the rows go. */
+  objects: ObjectColumn[];
   /** sha256 (hex) of the file's bytes: evidence names the exact rules that applied. */
   version: string;
   /** Path as given to the loader, for messages. */

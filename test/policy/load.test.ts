@@ -104,7 +104,7 @@ describe('parsePolicy: valid files', () => {
 
   it('reads children with schema-qualified tables and partners', () => {
     const p = parsePolicy(BASE + 'children:\n  - { table: archive.documents, key: id, foreign_key: application_id }\npartners: notify\n', FILE);
-    expect(p.children).toEqual([{ schema: 'archive', table: 'documents', key: 'id', foreignKey: 'application_id' }]);
+    expect(p.children).toEqual([{ schema: 'archive', table: 'documents', key: 'id', foreignKey: 'application_id', objects: [] }]);
     expect(p.partners).toBe('notify');
     expect(p.positions['children.0.table']).toMatchObject({ line: 19, col: 14 });
     expect(p.positions['children.0.foreign_key']).toMatchObject({ line: 19, col: 55 });
@@ -171,7 +171,7 @@ describe('parsePolicy: problems at file:line:col', () => {
     [BASE + 'children:\n  - { table: docs, key: id }\n', `${FILE}:19:5: children[0].foreign_key is required`],
     [BASE + 'children:\n  - { table: docs, key: id, foreign_key: a }\n  - { table: public.docs, key: id, foreign_key: b }\n',
       `${FILE}:20:14: children[1].table public.docs is listed twice`],
-    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, maximum, action, children, partners, register, suppress)`],
+    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, maximum, action, children, partners, register, suppress, objects)`],
     [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法] }\n', `${FILE}:18:1: minimum.kind is required and must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
     [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法], kind: statute }\n', `${FILE}:18:64: minimum.kind "statute" must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
     [BASE + 'maximum: { period: P7D, basis: [征信业管理条例 第十六条] }\n', `${FILE}:16:9: retain P30D is longer than the maximum P7D (征信业管理条例 第十六条): no retention, floor or override may keep these records past it`],
@@ -224,7 +224,7 @@ describe('loadPolicies', () => {
     const ps = await loadPolicies(`${FIXTURES}/valid`);
     expect(ps.map((p) => p.id)).toEqual(['marketing-profiles', 'rejected-loan-applications']);
     expect(ps[1]!.file).toBe(`${FIXTURES}/valid/rejected-loan-applications.yaml`);
-    expect(ps[1]!.children).toEqual([{ schema: 'public', table: 'loan_application_documents', key: 'id', foreignKey: 'application_id' }]);
+    expect(ps[1]!.children).toEqual([{ schema: 'public', table: 'loan_application_documents', key: 'id', foreignKey: 'application_id', objects: [] }]);
   });
 
   it('collects the problems of all files into one PolicyError', async () => {

@@ -4,7 +4,9 @@ import { loadConfig } from '../../config.ts';
 import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { buildRuleset } from '../../policy/ruleset.ts';
 import { openPostgres } from '../../db/connect.ts';
-import { formatProblem } from '../../errors.ts';
+import { PolicyError, formatProblem } from '../../errors.ts';
+import { loadStoreRegistry } from '../../objects/stores.ts';
+import { checkPolicyStores } from '../../objects/check.ts';
 import { printJson, table } from '../output.ts';
 import { policiesDir } from './common.ts';
 
@@ -14,7 +16,8 @@ export const policiesCheckCommand: Command = {
 Validates every policy file in DIR (default LETHE_POLICIES or ./policies). Problems print as
 file:line:col: message, and the command exits 2. With --db, also checks against DATABASE_URL
 that every table and column exists with a fitting type, and warns where no index serves a
-policy's scan. --json prints {"policies": [...], "warnings": [...]}; problems still go to
+policy's scan. The object store registry (LETHE_STORES, ./stores.yaml) is checked too: every
+store a policy's objects: name must be in it. --json prints {"policies": [...], "warnings": [...]}; problems still go to
 stderr as file:line:col: message.
 
 Examples:
@@ -25,10 +28,14 @@ Examples:
     const cfg = loadConfig({ database: Boolean(flags.db) });
     const policies = await loadPoliciesWithOverrides(policiesDir(flags, cfg), cfg.policyOverrides);
     const warnings: string[] = [];
+    // The store registry is checked too: a policy naming a store lethe does not know stops here.
+    const stores = loadStoreRegistry(cfg.storesFile);
+    const storeProblems = checkPolicyStores(policies, stores);
+    if (storeProblems.length > 0) throw new PolicyError(storeProblems);
     if (flags.db) {
       const database = openPostgres(cfg.databaseUrl!, { maxConnections: 1 });
       try {
-        for (const w of (await buildRuleset(database.db, policies)).warnings) warnings.push(formatProblem({ ...w, message: `warning: ${w.message}` }));
+        for (const w of (await buildRuleset(database.db, policies, stores)).warnings) warnings.push(formatProblem({ ...w, message: `warning: ${w.message}` }));
       } finally {
         await database.close();
       }

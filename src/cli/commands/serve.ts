@@ -4,6 +4,7 @@ import { watchForStop, type StopWatch } from '../signals.ts';
 import type { Io } from '../output.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
+import { assertStoreCredentials } from '../../objects/stores.ts';
 import { loadRuleset, withRuntime, type Runtime } from '../runtime.ts';
 import { Queues, assertRedisAnswers, redisConnection } from '../../pipeline/queues.ts';
 import { buildServer } from '../../server/app.ts';
@@ -58,6 +59,8 @@ function parsePort(text: string | undefined): number {
 async function serveUntil(rt: Runtime, cfg: Config, opts: { port: number; host: string; policies: string | undefined }, stop: StopWatch, io: Io): Promise<number> {
   const { port, host } = opts;
   const rules = await loadRuleset(rt, opts.policies ?? cfg.policiesDir);
+  // Erasure requests sent to the API delete files: their stores' credentials must be set.
+  assertStoreCredentials(rules.stores);
   const connection = redisConnection(cfg.redisUrl);
   const queues = new Queues(connection, cfg.queuePrefix);
   try {

@@ -14,7 +14,9 @@ export const sweepCommand: Command = {
 
 Scans every policy (or one), destroys what is due in bounded batches through BullMQ with
 in-process workers, and returns when every job it started has finished. Each destroyed or
-anonymised record gets an evidence row in the same transaction. Exit 1 if any batch failed
+anonymised record gets an evidence row in the same transaction. Files the destroyed records
+pointed to (a policy's objects:) are deleted from their stores before it returns; one that
+could not be deleted stays pending for \`lethe worker\` to retry. Exit 1 if any batch failed
 (nothing of a failed batch is destroyed; the next sweep tries again).
 
 Examples:
@@ -40,11 +42,15 @@ Examples:
         },
       });
       bar.end();
-      if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies });
+      if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies, objects: { deleted: result.objects.deleted, not_deleted: result.objects.notDeleted } });
       else {
         const children = result.policies.reduce((a, p) => a + p.children, 0);
         io.out(`Sweep ${result.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n${countsTable(result.policies)}`);
         if (children > 0) io.out(`\n${children} child rows destroyed with their records.`);
+        const o = result.objects;
+        if (o.deleted + o.notDeleted > 0) {
+          io.out(`\n${o.deleted} files deleted from object storage${o.notDeleted > 0 ? `; ${o.notDeleted} not deleted yet (lethe objects status; lethe worker retries them)` : ''}.`);
+        }
       }
       return result.policies.some((p) => p.failed > 0) ? 1 : 0;
     });

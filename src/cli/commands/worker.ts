@@ -3,6 +3,7 @@ import { optionalString, parseFlags } from '../args.ts';
 import { watchForStop } from '../signals.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
+import { assertStoreCredentials } from '../../objects/stores.ts';
 import { loadRuleset, withRuntime } from '../runtime.ts';
 import { startWorkerService } from '../../pipeline/service.ts';
 import { QUEUE_NAMES, assertRedisAnswers, type QueueName } from '../../pipeline/queues.ts';
@@ -28,6 +29,8 @@ Examples:
       await assertRedisAnswers(cfg.redisUrl);
       return await withRuntime(cfg, async (rt) => {
         const rules = await loadRuleset(rt, optionalString(flags, 'policies') ?? cfg.policiesDir);
+        // Every store's credential variables must be set, whichever queues this worker runs.
+        assertStoreCredentials(rules.stores);
         const service = await startWorkerService(rt.ctx, rules, cfg, registry, queues);
         rt.log.info({ queues, policies: rules.policies.map((p) => p.id) }, 'worker started');
         io.err(`lethe worker: running queues ${queues.join(', ')} for ${rules.policies.length} policies (SIGTERM or Ctrl-C to stop)`);
