@@ -6,6 +6,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { workingDaysLeft } from '../erasure/workdays.ts';
 import { taskCounts } from '../tasks/list.ts';
+import { storeCounts } from '../objects/status.ts';
 
 /** Open erasure requests with this many working days left or fewer count as due soon. */
 export const DUE_SOON_WORKING_DAYS = 3;
@@ -77,5 +78,13 @@ export async function collectMetrics(db: Executor, now: Date): Promise<{ content
   for (const [status, n] of Object.entries(tasks.byStatus)) taskStatus.set({ status }, n);
   gauge(registry, 'lethe_destruction_tasks_overdue', 'Destruction tasks not confirmed by their deadline (LETHE_TASK_DUE after opening)').set(tasks.overdue);
   gauge(registry, 'lethe_destruction_tasks_overdue_oldest_seconds', 'Seconds the oldest overdue destruction task is past its deadline').set(tasks.oldestOverdueSeconds);
+
+  // Files in object storage whose records were destroyed (src/objects/).
+  const objects = gauge(registry, 'lethe_objects', 'Files of destroyed records by store and status (pending, deleted, failed)', ['store', 'status']);
+  const objectsOldest = gauge(registry, 'lethe_objects_pending_oldest_seconds', 'Seconds the oldest pending file deletion has waited since its record was destroyed', ['store']);
+  for (const c of await storeCounts(db, now)) {
+    for (const status of ['pending', 'deleted', 'failed'] as const) objects.set({ store: c.store, status }, c[status]);
+    objectsOldest.set({ store: c.store }, c.oldest_pending_seconds);
+  }
   return { contentType: registry.contentType, text: await registry.metrics() };
 }

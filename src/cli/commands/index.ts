@@ -62,6 +62,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./partners.ts')).partnersStatusCommand },
   { name: 'partners terminate-sync', summary: 'create purge requests for everything terminated partners still hold',
     load: async () => (await import('./partners.ts')).partnersTerminateSyncCommand },
+  { name: 'objects status', summary: 'files in object storage left to delete: pending (with age) and failed, per store',
+    load: async () => (await import('./objects.ts')).objectsStatusCommand },
   { name: 'tasks list', summary: 'paper and media destruction tasks still to do (--overdue: past their deadline)',
     load: async () => (await import('./tasks.ts')).tasksListCommand },
   { name: 'tasks show', summary: 'one destruction task: its steps and the boxes or media still to destroy, with their location',
