@@ -2,12 +2,11 @@
 // files that records point to live, and the names of the variables holding the credentials.
 // YAML → zod → frozen StoreRegistry, with problems at file:line:col like policy files. The
 // contract writes it as a top-level list; `{ stores: [...] }` is read the same way.
-import { existsSync, readFileSync } from 'node:fs';
-import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, PolicyError, type PolicyProblem } from '../errors.ts';
 import { storeCredential } from '../config.ts';
-import { Locator } from '../policy/positions.ts';
+import { parseRegistryDocument, readRegistryText } from '../policy/registry-file.ts';
 import { issueProblems } from '../policy/problems.ts';
 
 export const STORE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -72,10 +71,7 @@ export function makeStoreRegistry(file: string, stores: readonly Store[]): Store
 
 /** Parses the registry text; `file` names it in messages. Throws PolicyError listing every problem. */
 export function parseStoreRegistry(text: string, file: string): StoreRegistry {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const loc = new Locator(doc, lines, file, text.length);
-  if (doc.errors.length > 0) throw new PolicyError(doc.errors.map((e) => ({ ...loc.at(e.pos[0]), message: `YAML: ${e.message}` })));
+  const { doc, loc } = parseRegistryDocument(text, file);
   if (doc.contents === null) return makeStoreRegistry(file, []);
   const wrapped = isMap(doc.contents) && doc.contents.items.length === 1 && String((doc.contents.items[0]!.key as { value?: unknown })?.value) === 'stores';
   if (!isSeq(doc.contents) && !wrapped) {
@@ -107,14 +103,8 @@ export function parseStoreRegistry(text: string, file: string): StoreRegistry {
 
 /** Loads the registry; a missing file means no stores (records point at no files). */
 export function loadStoreRegistry(file: string): StoreRegistry {
-  if (!existsSync(file)) return makeStoreRegistry(file, []);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PolicyError([{ file, line: 1, col: 1, message: `cannot read the store registry (LETHE_STORES): ${(e as Error).message}` }]);
-  }
-  return parseStoreRegistry(text, file);
+  const text = readRegistryText(file, 'the store registry (LETHE_STORES)');
+  return text === undefined ? makeStoreRegistry(file, []) : parseStoreRegistry(text, file);
 }
 
 export type CredentialLookup = (envName: string) => string | undefined;

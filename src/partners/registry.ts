@@ -2,14 +2,13 @@
 // policies/, where every *.yaml is a policy): who received personal data from the lender, what
 // they accepted to confirm within, and where their shared secret lives. YAML → zod → frozen
 // PartnerRegistry, with problems at file:line:col like policy files.
-import { existsSync, readFileSync } from 'node:fs';
-import { LineCounter, isMap, parseDocument } from 'yaml';
+import { isMap } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, PolicyError, type PolicyProblem } from '../errors.ts';
 import { partnerSecret } from '../config.ts';
 import { durationMs, parseDuration, type Duration } from '../duration.ts';
 import { durationText } from '../policy/schema.ts';
-import { Locator } from '../policy/positions.ts';
+import { parseRegistryDocument, readRegistryText } from '../policy/registry-file.ts';
 import { issueProblems } from '../policy/problems.ts';
 
 export const PARTNER_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -77,10 +76,7 @@ export function makeRegistry(file: string, partners: readonly Partner[]): Partne
 
 /** Parses the registry text; `file` names it in messages. Throws PolicyError listing every problem. */
 export function parsePartnerRegistry(text: string, file: string): PartnerRegistry {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const loc = new Locator(doc, lines, file, text.length);
-  if (doc.errors.length > 0) throw new PolicyError(doc.errors.map((e) => ({ ...loc.at(e.pos[0]), message: `YAML: ${e.message}` })));
+  const { doc, loc } = parseRegistryDocument(text, file);
   if (doc.contents === null) return makeRegistry(file, []);
   if (!isMap(doc.contents)) throw new PolicyError([{ ...loc.top(), message: 'the partner registry is a mapping: { partners: [ { id, name, endpoint, … } ] }' }]);
   const data: unknown = doc.toJS();
@@ -108,14 +104,8 @@ export function parsePartnerRegistry(text: string, file: string): PartnerRegistr
 
 /** Loads the registry; a missing file means no partners (a lender that shares nothing). */
 export function loadPartnerRegistry(file: string): PartnerRegistry {
-  if (!existsSync(file)) return makeRegistry(file, []);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PolicyError([{ file, line: 1, col: 1, message: `cannot read the partner registry (LETHE_PARTNERS): ${(e as Error).message}` }]);
-  }
-  return parsePartnerRegistry(text, file);
+  const text = readRegistryText(file, 'the partner registry (LETHE_PARTNERS)');
+  return text === undefined ? makeRegistry(file, []) : parsePartnerRegistry(text, file);
 }
 
 export type SecretLookup = (envName: string) => string | undefined;

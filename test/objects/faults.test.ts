@@ -8,7 +8,7 @@ import { DOCS, FACES, NOW, policyDir, seedWorld, uploaded } from './world.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
 import { deriveKeys, subjectRef } from '../../src/crypto/keys.ts';
-import { fixedClock, type Clock } from '../../src/clock.ts';
+import { type Clock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { sweep } from '../../src/pipeline/sweep.ts';
 import { Queues, redisConnection } from '../../src/pipeline/queues.ts';
