@@ -125,6 +125,7 @@ describe('--json prints one JSON document and nothing else', () => {
     { name: 'erase list', args: () => [] },
     { name: 'erase show', args: () => [ids.erasure!] },
     { name: 'partners status', args: () => [] },
+    { name: 'objects status', args: () => [] },
     { name: 'partners terminate-sync', args: () => [] },
     { name: 'tasks list', args: () => [] },
     { name: 'evidence verify', args: () => [] },
