@@ -4,6 +4,7 @@ import { ConfigError } from './errors.ts';
 import { MIN_EVIDENCE_RETAIN_DAYS, approximateDays, parseDuration, type Duration } from './duration.ts';
 import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
 import { hasHashTag, isClusterUrl } from './pipeline/redis.ts';
+import { operatorNameProblem } from './operators/identity.ts';
 
 export const MIN_SECRET_BYTES = 32;
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -90,7 +91,13 @@ const envSchema = z.object({
   LETHE_POLICIES: z.string().min(1, 'must not be empty').default('./policies'),
   LETHE_POLICY_OVERRIDES: z.string().min(1, 'must not be empty').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  LETHE_OPERATOR: z.string().trim().min(1, 'must not be empty').optional(),
+  // Four eyes compares operators as people (src/operators/identity.ts): a look-alike is refused here.
+  LETHE_OPERATOR: z.string().trim().min(1, 'must not be empty')
+    .superRefine((v, ctx) => {
+      const problem = operatorNameProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   LETHE_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_{}:-]+$/, 'may hold letters, digits and _ { } : -').default('lethe'),
   LETHE_BATCH_SIZE: intIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   LETHE_CONCURRENCY: intIn(1, 64).default(DEFAULT_CONCURRENCY),

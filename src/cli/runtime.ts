@@ -10,6 +10,8 @@ import { loadPoliciesWithOverrides } from '../policy/overrides.ts';
 import { buildRuleset } from '../policy/ruleset.ts';
 import { assertSchemaCurrent } from '../db/migrate.ts';
 import { assertReachable } from '../db/reachable.ts';
+import { ConfigError } from '../errors.ts';
+import { operatorNameProblem } from '../operators/identity.ts';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { loadStoreRegistry } from '../objects/stores.ts';
 
@@ -21,8 +23,13 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Who runs the command: LETHE_OPERATOR (checked by loadConfig), else the OS user, checked the same way. */
 export function operatorName(config: Config): string {
-  return config.operator ?? userInfo().username;
+  if (config.operator) return config.operator;
+  const user = userInfo().username;
+  const problem = operatorNameProblem(user);
+  if (problem) throw new ConfigError(`LETHE_OPERATOR is not set and the OS user name ${problem}: set LETHE_OPERATOR to your name`);
+  return user;
 }
 
 export function config(needs: ConfigNeeds): Config {

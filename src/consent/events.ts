@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { addDuration } from '../duration.ts';
 import type { ServiceDeps } from '../service.ts';
 import { createRun, createScan } from '../pipeline/runs.ts';
+import { canonicalSubject } from '../subjects/canonical.ts';
 
 export interface ConsentWithdrawal {
   subject: string;
@@ -23,13 +24,12 @@ export interface ConsentScheduled {
  * At scan time the consent table decides: a re-granted consent means nothing is destroyed.
  */
 export async function consentWithdrawn(deps: ServiceDeps, event: ConsentWithdrawal): Promise<ConsentScheduled> {
-  const subject = event.subject.trim();
-  if (subject === '') throw new UsageError('subject must not be empty');
   const policies = deps.rules.policies.filter((p) => p.trigger.kind === 'consent_withdrawn' && p.trigger.consent.purpose === event.purpose);
   if (policies.length === 0) {
     const purposes = [...new Set(deps.rules.policies.flatMap((p) => (p.trigger.kind === 'consent_withdrawn' ? [p.trigger.consent.purpose] : [])))];
     throw new UsageError(`no loaded policy acts on a withdrawal of consent for purpose "${event.purpose}"; purposes with policies: ${purposes.join(', ') || '(none)'}`);
   }
+  const subject = canonicalSubject(deps.rules, event.subject, policies.map((p) => p.id));
   const now = deps.ctx.clock.now();
   const withdrawnAt = event.withdrawnAt ?? now;
   const out: ConsentScheduled = { policies: [] };

@@ -9,11 +9,17 @@ export interface Keys {
   readonly evidenceKey: Buffer;
   /** Signs the queue dashboard's session cookies (src/server/dashboard/session.ts). */
   readonly sessionKey: Buffer;
+  /**
+   * Keys a manual purge's plan hash (src/purge/plan.ts): the plan lives in lethe's tables, and
+   * whoever can write them must not be able to rewrite a plan and recompute its hash.
+   */
+  readonly planKey: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (label: string) => createHmac('sha256', secret).update(label).digest();
-  return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1'), sessionKey: derive('lethe/session/v1') });
+  return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1'), sessionKey: derive('lethe/session/v1'),
+    planKey: derive('lethe/plan/v1') });
 }
 
 export function hmacHex(key: Buffer, text: string): string {

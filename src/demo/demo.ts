@@ -92,7 +92,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     const held = await one<{ s: string }>(db, sql`SELECT customer_id::text AS s FROM loan_applications
       WHERE status = 'rejected' AND decided_at < ${new Date(now.getTime() - 31 * 86_400_000)}
       GROUP BY customer_id ORDER BY count(*) DESC, customer_id LIMIT 1`);
-    if (held) await addHold(ctx, { subject: held.s, reason: 'demo: litigation hold', actor: 'operator:demo' });
+    if (held) await addHold(ctx, ruleset, { subject: held.s, reason: 'demo: litigation hold', actor: 'operator:demo' });
     const tables = [...new Set(ruleset.policies.map((p) => p.source.table))];
     const before = await tableCounts(db, tables);
     const planned = await plan(ctx, ruleset, { now });

@@ -7,18 +7,19 @@ import type { TableRef } from '../policy/types.ts';
  */
 export interface ColumnTypes {
   of(table: TableRef, column: string): string;
+  /** A domain's base type with its modifiers (`numeric(12,2)`); `of` itself for other columns. */
+  baseOf(table: TableRef, column: string): string;
 }
 
 const SAFE_TYPE = /^[a-z0-9 _(),]+$/;
 
-export function columnTypesFrom(map: Map<string, string>): ColumnTypes {
-  return {
-    of(table, column) {
-      const type = map.get(`${table.schema}.${table.table}.${column}`);
-      if (!type || !SAFE_TYPE.test(type)) {
-        throw new Error(`no catalog type known for ${table.schema}.${table.table}.${column}: run the catalog check first`);
-      }
-      return type;
-    },
+export function columnTypesFrom(map: Map<string, string>, bases: Map<string, string> = map): ColumnTypes {
+  const lookup = (from: Map<string, string>, table: TableRef, column: string) => {
+    const type = from.get(`${table.schema}.${table.table}.${column}`);
+    if (!type || !SAFE_TYPE.test(type)) {
+      throw new Error(`no catalog type known for ${table.schema}.${table.table}.${column}: run the catalog check first`);
+    }
+    return type;
   };
+  return { of: (table, column) => lookup(map, table, column), baseOf: (table, column) => lookup(bases, table, column) };
 }

@@ -6,6 +6,7 @@ import type { Policy, WhereCondition } from '../policy/types.ts';
 import { subtractDuration } from '../duration.ts';
 import { qualified } from '../db/sql.ts';
 import { anonymisePending } from './anonymise.ts';
+import { subjectEquals } from '../subjects/canonical.ts';
 
 /** The source table, aliased `t` in every statement. */
 export function sourceTable(p: Policy): SQL {
@@ -107,25 +108,11 @@ export function sweepableParts(p: Policy, now: Date, keyType: string): [byClock:
   ];
 }
 
-const INTEGER_RANGE: Record<string, bigint> = { smallint: 32_767n, integer: 2_147_483_647n, bigint: 9_223_372_036_854_775_807n };
-
 /**
- * The subject column equals an operator-given id, compared in the column's own type so that
- * its index serves (an erasure request or a subject purge must not read the whole table). An
- * id the type cannot hold (letters for a bigint, say) matches nothing rather than failing the
- * statement. Text-like columns compare as text: a cast to varchar(n) would truncate the id.
+ * The subject column equals an operator-given id, in the column's own type so that its index
+ * serves: only the column's own text of a value matches (src/subjects/canonical.ts). `type` is
+ * the column's base type (`rules.types.baseOf`).
  */
 export function subjectIs(p: Policy, subject: string, type: string): SQL {
-  const c = col(p.source.subject);
-  const max = INTEGER_RANGE[type];
-  if (max !== undefined) {
-    if (!/^-?\d{1,19}$/.test(subject)) return sql`false`;
-    const n = BigInt(subject);
-    return n <= max && n >= -max - 1n ? sql`${c} = ${subject}::${sql.raw(type)}` : sql`false`;
-  }
-  if (type === 'uuid') {
-    return /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(subject) ? sql`${c} = ${subject}::uuid` : sql`false`;
-  }
-  if (type === 'text' || type.startsWith('character')) return sql`${c} = ${subject}::text`;
-  return sql`${c}::text = ${subject}`;
+  return subjectEquals(col(p.source.subject), subject, type);
 }

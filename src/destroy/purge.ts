@@ -9,7 +9,7 @@ import { recordRef, subjectRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
 import { heldSubjects } from '../holds/active.ts';
-import { actionPending, col, eligible, floorEnds, floorPassed, sourceTable, whereFilter } from './predicates.ts';
+import { actionPending, col, eligible, floorEnds, floorPassed, sourceTable, sweepableParts, whereFilter } from './predicates.ts';
 import { alreadyRestricted, closeRestrictions, deferralFields, restrict, type NewRestriction } from './restrict.ts';
 import { destroyChildren } from './children.ts';
 import { anonymiseRows } from './anonymise-rows.ts';
@@ -81,7 +81,9 @@ export async function purgeBatch(
     // an erasure request, ignores the clock but skips (does not restrict) what a floor keeps.
     const manual = batch.trigger === 'manual' ? await purgeRequestOfRun(tx, batch.run_id) : undefined;
     const clockless = erasure || manual?.kind === 'subject';
-    const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, now);
+    // A policy purge takes what its plan took: due by the clock, or restricted and released.
+    const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}`
+      : manual ? sql`((${sql.join(sweepableParts(p, now, keyType), sql`) OR (`)}))` : eligible(p, now);
     const locked = await rows<{ k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
         ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
         ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
@@ -99,7 +101,10 @@ export async function purgeBatch(
     for (const r of locked) {
       // Holds name subjects; a record with no subject is no one's and no hold can reach it.
       const ref = r.s === null ? null : subjectRef(ctx.keys, r.s);
-      if (ref !== null && holds.has(ref)) {
+      if (manual?.kind === 'subject' && ref !== manual.subject_ref) {
+        // A subject purge destroys that subject's records only: a key planted in its plan or batch is someone else's.
+        continue;
+      } else if (ref !== null && holds.has(ref)) {
         held++;
       } else if (manual && r.floor_ok !== true) {
         continue;

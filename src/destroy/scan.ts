@@ -49,7 +49,7 @@ async function takePage(tx: Tx, rules: Ruleset, p: Policy, scan: ScanRow, limit:
     return { rows: await rows(tx, sql`SELECT '' AS f, r.record_key AS k FROM lethe.restrictions r
       WHERE r.policy_id = ${p.id} AND r.closed_at IS NULL ${after} ORDER BY r.record_key LIMIT ${limit}`) };
   }
-  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.of(table, p.source.subject));
+  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.baseOf(table, p.source.subject));
   // An erasure request ignores the policy's clock: everything of the subject that the policy
   // governs is a candidate; the purge decides destroy, restrict (floor) or keep (hold).
   const due = scan.mode === 'erasure' ? sql`${whereFilter(p)} AND ${actionPending(p)}` : eligible(p, asOf);

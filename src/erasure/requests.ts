@@ -8,6 +8,7 @@ import type { Executor } from '../db/connect.ts';
 import { one, qualified, rows, utcIso } from '../db/sql.ts';
 import { subjectIs } from '../destroy/predicates.ts';
 import { subjectRef } from '../crypto/keys.ts';
+import { canonicalSubject } from '../subjects/canonical.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
 import { createRun, createScan } from '../pipeline/runs.ts';
@@ -26,7 +27,7 @@ export const MAX_TICKET_LENGTH = 200;
 /** Does any loaded policy govern a record of this subject, or did one ever destroy one? */
 export async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: string): Promise<boolean> {
   for (const p of rules.policies) {
-    const type = rules.types.of(p.source, p.source.subject);
+    const type = rules.types.baseOf(p.source, p.source.subject);
     // An id the column's type cannot hold matches nothing; any database failure is an outage, not "unknown".
     const hit = await one<{ one: number }>(ctx.db, sql`SELECT 1 AS one FROM ${qualified(p.source.schema, p.source.table)} t
       WHERE ${subjectIs(p, subject, type)} LIMIT 1`);
@@ -42,9 +43,9 @@ export async function subjectKnown(ctx: EngineContext, rules: Ruleset, subject: 
  * (a subject no policy knows); nothing is recorded then.
  */
 export async function recordErasureRequest(ctx: EngineContext, rules: Ruleset, dueDays: number, req: NewErasure): Promise<string> {
-  const subject = req.subject.trim();
   const ticket = req.ticket.trim();
-  if (subject === '') throw new UsageError('the subject id must not be empty');
+  // Checked before anything else: an id in another spelling is refused, never trimmed or cast into someone.
+  const subject = canonicalSubject(rules, req.subject);
   if (ticket === '' || ticket.length > MAX_TICKET_LENGTH) throw new UsageError(`the ticket must be 1 to ${MAX_TICKET_LENGTH} characters`);
   const existing = await one<{ id: string }>(ctx.db, sql`SELECT id FROM lethe.erasure_requests WHERE ticket = ${ticket}`);
   if (existing) throw new UsageError(`duplicate ticket: "${ticket}" already belongs to erasure request ${existing.id}`);

@@ -1,11 +1,14 @@
-// Legal holds. Stored by pseudonymous subject ref only: the raw id is hashed on the way in.
+// Legal holds. Stored by pseudonymous subject ref only: the raw id is hashed on the way in,
+// and only in the one spelling the subject columns print (src/subjects/canonical.ts), so a hold
+// protects exactly what an erasure or purge of the same input would destroy.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { EngineContext } from '../engine.ts';
+import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
 import { LOCKS, one, rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UsageError } from '../errors.ts';
+import { canonicalSubject } from '../subjects/canonical.ts';
 
 export interface HoldView {
   id: string;
@@ -28,9 +31,14 @@ export interface NewHold {
  * flight (which hold it shared) and every purge after it sees the hold: once this returns,
  * nothing the hold covers is destroyed.
  */
-export async function addHold(ctx: EngineContext, h: NewHold): Promise<{ id: string; subject_ref: string }> {
+export async function addHold(ctx: EngineContext, rules: Ruleset, h: NewHold): Promise<{ id: string; subject_ref: string }> {
+  if (h.policyId !== undefined && !rules.get(h.policyId)) {
+    throw new UsageError(`"${h.policyId}" is not a loaded policy; loaded: ${rules.policies.map((p) => p.id).join(', ')}`);
+  }
+  // A hold on one policy is read by that policy's subject column only; one on all, by every one.
+  const subject = canonicalSubject(rules, h.subject, h.policyId === undefined ? undefined : [h.policyId]);
   const id = `hold-${randomBytes(6).toString('hex')}`;
-  const ref = subjectRef(ctx.keys, h.subject);
+  const ref = subjectRef(ctx.keys, subject);
   await ctx.db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.holds})`);
     await tx.execute(sql`INSERT INTO lethe.holds (id, subject_ref, policy_id, reason, placed_by, placed_at)

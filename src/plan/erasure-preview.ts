@@ -23,7 +23,7 @@ export interface ErasurePreview {
 export async function previewErasure(ctx: EngineContext, rules: Ruleset, p: Policy, subject: string, now: Date): Promise<ErasurePreview> {
   // Paper and media go into destruction tasks for people, never straight away.
   if (p.action.kind === 'manual') return { destroy: 0, defer: 0, held: 0 };
-  const who = subjectIs(p, subject, rules.types.of(p.source, p.source.subject));
+  const who = subjectIs(p, subject, rules.types.baseOf(p.source, p.source.subject));
   const r = (await one<{ open: string; kept: string }>(ctx.db, sql`SELECT count(*)::text AS open,
       count(*) FILTER (WHERE (${floorPassed(p, now)}) IS NOT TRUE)::text AS kept
     FROM ${sourceTable(p)} t WHERE ${whereFilter(p)} AND ${actionPending(p)} AND ${who}`))!;

@@ -10,6 +10,7 @@ import { candidates, col, floorPassed, isRestricted, sourceTable, subjectIs, swe
 import { heldSubjects } from '../holds/active.ts';
 import { previewErasure, type ErasurePreview } from './erasure-preview.ts';
 import type { FloorKind } from '../policy/schema.ts';
+import { canonicalSubject } from '../subjects/canonical.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
 export interface PolicyCounts {
@@ -37,7 +38,7 @@ export interface PlanOptions {
 }
 
 function subjectFilter(rules: Ruleset, p: Policy, subject: string | undefined): SQL {
-  return subject === undefined ? sql`true` : subjectIs(p, subject, rules.types.of(p.source, p.source.subject));
+  return subject === undefined ? sql`true` : subjectIs(p, subject, rules.types.baseOf(p.source, p.source.subject));
 }
 
 async function countWhere(db: Executor, p: Policy, where: SQL): Promise<number> {
@@ -101,6 +102,8 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
 }
 
 export async function plan(ctx: EngineContext, rules: Ruleset, opts: PlanOptions & { policyIds?: string[] }): Promise<PolicyCounts[]> {
+  // The same check as hold, erase and purge: a plan for a misspelt id must not say "nothing due".
+  if (opts.subject !== undefined) canonicalSubject(rules, opts.subject);
   const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
   const out: PolicyCounts[] = [];
   // One policy at a time: a plan must not crowd out the workers' connections.

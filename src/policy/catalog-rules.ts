@@ -2,6 +2,7 @@
 import type { AnonymiseStrategy, Policy, TableRef, WhereCondition } from './types.ts';
 import type { ColumnInfo, TableInfo } from './catalog.ts';
 import { REDACTION_MASK } from '../destroy/anonymise.ts';
+import { SUBJECT_TYPES_HELP, subjectType } from '../subjects/canonical.ts';
 
 export interface Report {
   problem(path: string, message: string): void;
@@ -14,6 +15,16 @@ const CLOCK_TYPES = ['date', 'timestamp', 'timestamptz'];
 /** An hmac pseudonym is 64 hex digits. */
 const PSEUDONYM_LENGTH = 64;
 const LISTED_COLUMNS = 15;
+
+/**
+ * Schemas a policy may never point into: lethe's own (a policy on lethe.holds would lift every
+ * hold, on lethe.api_tokens lock everyone out) and PostgreSQL's (`pg_` is reserved for the
+ * system: pg_catalog, pg_toast, pg_temp_N…).
+ */
+const FORBIDDEN_SCHEMA = /^(?:lethe|information_schema|pg_.*)$/;
+/** pg_class.relkind of what a policy may point at: a table, or a partitioned one. */
+const BASE_TABLE = ['r', 'p'];
+const RELKIND_NAME: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table' };
 
 /** How an operator names a table: `public` is implied. */
 export function shown(t: TableRef): string {
@@ -61,10 +72,18 @@ function values(w: WhereCondition): (string | number | boolean)[] {
 }
 
 export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r: Report): void {
-  const table = (ref: TableRef, path: string, writable: boolean): TableInfo | undefined => {
+  // Source, children and consent table alike: the lender's own base tables, nothing else.
+  const table = (ref: TableRef, path: string): TableInfo | undefined => {
+    if (FORBIDDEN_SCHEMA.test(ref.schema)) {
+      r.problem(path, `${shown(ref)} is in schema ${ref.schema}, which belongs to ${ref.schema === 'lethe' ? 'lethe itself' : 'PostgreSQL'}; a policy may only point at the lender's own tables`);
+      return undefined;
+    }
     const t = tables.get(`${ref.schema}.${ref.table}`);
     if (!t) r.problem(path, `table ${shown(ref)} does not exist`);
-    else if (writable && t.kind !== 'r' && t.kind !== 'p') r.problem(path, `${shown(ref)} is not a table (relkind ${t.kind}); lethe destroys rows in tables`);
+    else if (!BASE_TABLE.includes(t.kind)) {
+      r.problem(path, `${shown(ref)} is ${RELKIND_NAME[t.kind] ?? `not a table (relkind ${t.kind})`}; a policy may only point at the lender's own tables, not at what they are seen or reached through`);
+      return undefined;
+    }
     return t;
   };
   const column = (t: TableInfo | undefined, name: string, path: string): ColumnInfo | undefined => {
@@ -95,9 +114,13 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
     return i.columns[at] === clockColumn;
   });
 
-  const src = table(p.source, 'source.table', true);
+  const src = table(p.source, 'source.table');
   key(src, p.source.key, 'source.key');
-  column(src, p.source.subject, 'source.subject');
+  const subject = column(src, p.source.subject, 'source.subject');
+  // Subject ids are compared as the column's text (src/subjects/canonical.ts): one spelling per value.
+  if (subject && !subjectType(subject.baseFormat)) {
+    r.problem('source.subject', `${describe(subject)}; a subject column must be ${SUBJECT_TYPES_HELP} (one way to write each id)`);
+  }
   if (src && src.columns.has(p.source.subject) && p.source.subject !== p.source.key && !indexed(src, p.source.subject)) {
     r.warning('source.subject', `no index on ${shown(src)} starts with ${p.source.subject}, so each erasure request or subject purge reads the whole table; create one: CREATE INDEX ON ${shown(src)} (${p.source.subject})`);
   }
@@ -115,7 +138,7 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
     }
   } else {
     const ref = p.trigger.consent;
-    const ct = table(ref, 'trigger.consent.table', false);
+    const ct = table(ref, 'trigger.consent.table');
     column(ct, ref.subject, 'trigger.consent.subject');
     column(ct, ref.purposeColumn, 'trigger.consent.purpose_column');
     clock(ct, ref.withdrawnAt, 'trigger.consent.withdrawn_at');
@@ -144,7 +167,7 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
   });
   pointers(src, p.objects, 'objects');
   p.children.forEach((child, i) => {
-    const t = table(child, `children.${i}.table`, true);
+    const t = table(child, `children.${i}.table`);
     pointers(t, child.objects, `children.${i}.objects`);
     key(t, child.key, `children.${i}.key`);
     key(t, child.foreignKey, `children.${i}.foreign_key`);

@@ -14,6 +14,8 @@ export interface ColumnInfo {
   type: string;
   /** The base type's short name (`int8`, `varchar`, `timestamptz`); a domain's underlying type. */
   baseType: string;
+  /** format_type of the base type with its modifiers (`numeric(12,2)`): `type` itself unless a domain. */
+  baseFormat: string;
   /** pg_type.typcategory of the base type: S string, N numeric, D date/time, B boolean… */
   category: string;
   /** Declared length of varchar(n)/char(n); undefined when unbounded. */
@@ -52,12 +54,15 @@ export function castType(info: TableInfo, column: string): string {
   return c.type;
 }
 
-/** `schema.table.column` → catalog type, for every column of every table: what the engine casts with. */
-export function columnTypeMap(tables: Map<string, TableInfo>): Map<string, string> {
+/**
+ * `schema.table.column` → catalog type (`which`: the column's own, or a domain's base type), for
+ * every column of every table: what the engine casts with.
+ */
+export function columnTypeMap(tables: Map<string, TableInfo>, which: 'type' | 'baseFormat' = 'type'): Map<string, string> {
   const out = new Map<string, string>();
   for (const t of tables.values()) {
     for (const c of t.columns.values()) {
-      if (SAFE_TYPE.test(c.type)) out.set(`${t.schema}.${t.table}.${c.name}`, c.type);
+      if (SAFE_TYPE.test(c[which])) out.set(`${t.schema}.${t.table}.${c.name}`, c[which]);
     }
   }
   return out;
@@ -74,10 +79,11 @@ export async function readTables(db: Executor, names: readonly string[]): Promis
   const tables = new Map<string, TableInfo>();
   if (names.length === 0) return tables;
   const cols = await rows<{ schema: string; table: string; kind: string; column: string | null; type: string | null;
-    base_type: string | null; category: string | null; typmod: number | null; not_null: boolean | null }>(db, sql`
+    base_type: string | null; base_format: string | null; category: string | null; typmod: number | null; not_null: boolean | null }>(db, sql`
     SELECT n.nspname AS schema, c.relname AS table, c.relkind::text AS kind, a.attname AS column,
            format_type(a.atttypid, a.atttypmod) AS type,
            bt.typname AS base_type, bt.typcategory::text AS category,
+           format_type(bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS base_format,
            CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod,
            a.attnotnull AS not_null
       FROM pg_class c
@@ -98,6 +104,7 @@ export async function readTables(db: Executor, names: readonly string[]): Promis
       name: r.column,
       type: r.type!,
       baseType: r.base_type!,
+      baseFormat: r.base_format!,
       category: r.category!,
       // varchar(n) stores n + 4 in atttypmod (the varlena header).
       maxLength: bounded ? Number(r.typmod) - 4 : undefined,

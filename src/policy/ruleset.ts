@@ -17,5 +17,6 @@ export async function buildRuleset(
   const report = await checkCatalog(db, policies);
   const problems = [...report.problems, ...checkPolicyStores(policies, stores)];
   if (problems.length > 0) throw new PolicyError(problems);
-  return { ruleset: makeRuleset(policies, columnTypesFrom(columnTypeMap(report.tables)), stores), warnings: report.warnings };
+  const types = columnTypesFrom(columnTypeMap(report.tables), columnTypeMap(report.tables, 'baseFormat'));
+  return { ruleset: makeRuleset(policies, types, stores), warnings: report.warnings };
 }

@@ -1,15 +1,16 @@
 // The plan a manual purge is approved against: the exact records, per policy, that it may
 // destroy, with a hash the approval binds to. Built with the same predicates as the sweep
 // (policy) or the erasure request (subject); held and floored records are never in it.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { rows } from '../db/sql.ts';
-import { recordRef, subjectRef } from '../crypto/keys.ts';
+import { recordRef, subjectRef, type Keys } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { actionPending, col, floorPassed, sourceTable, subjectIs, sweepableParts, whereFilter } from '../destroy/predicates.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { UsageError } from '../errors.ts';
+import { canonicalSubject } from '../subjects/canonical.ts';
 
 /** A manual purge is for a bounded, reviewable set; larger work is what sweeps are for. */
 export const MAX_MANUAL_PURGE_RECORDS = 100_000;
@@ -29,13 +30,13 @@ export interface PlannedPolicy {
 export interface PurgePlan {
   policies: PlannedPolicy[];
   total: number;
-  /** sha256 over the policy versions and the sorted keys: what the approval binds to. */
+  /** HMAC (plan key) over the target, the policy versions and the sorted keys: what the approval binds to. */
   hash: string;
   items: { policyId: string; keys: string[] }[];
 }
 
 async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: PurgeTarget, now: Date): Promise<string[]> {
-  const type = rules.types.of(p.source, p.source.subject);
+  const type = rules.types.baseOf(p.source, p.source.subject);
   const parts = target.kind === 'policy'
     ? sweepableParts(p, now, rules.types.of(p.source, p.source.key))
     : [sql`${whereFilter(p)} AND ${actionPending(p)} AND ${floorPassed(p, now)} AND ${subjectIs(p, target.subject, type)}`];
@@ -51,6 +52,7 @@ async function keysFor(ctx: EngineContext, rules: Ruleset, p: Policy, target: Pu
 
 export async function computePurgePlan(ctx: EngineContext, rules: Ruleset, target: PurgeTarget): Promise<PurgePlan> {
   const now = ctx.clock.now();
+  if (target.kind === 'subject') canonicalSubject(rules, target.subject);
   // Paper and media are destroyed by people through tasks (`lethe tasks`), never by a purge.
   const manual = rules.policies.filter((p) => p.action.kind === 'manual');
   if (target.kind === 'policy' && manual.some((p) => p.id === target.policyId)) {
@@ -67,11 +69,22 @@ export async function computePurgePlan(ctx: EngineContext, rules: Ruleset, targe
       samples: keys.slice(0, SAMPLES).map((k) => recordRef(ctx.keys, qualifiedName(p.source), k)) });
   }
   const total = policies.reduce((a, p) => a + p.records, 0);
-  return { policies, total, items, hash: planHash(policies, items) };
+  return { policies, total, items, hash: planHash(ctx.keys, targetText(ctx.keys, target), policies, items) };
 }
 
-export function planHash(policies: Pick<PlannedPolicy, 'id' | 'version'>[], items: PurgePlan['items']): string {
-  const h = createHash('sha256');
+/** What a plan is for, as hashed: a policy's id, or the subject's pseudonym (never the raw id). */
+export function targetText(keys: Keys, target: PurgeTarget | { kind: 'subject'; subjectRef: string }): string {
+  if (target.kind === 'policy') return `policy:${target.policyId}`;
+  return `subject:${'subjectRef' in target ? target.subjectRef : subjectRef(keys, target.subject)}`;
+}
+
+/**
+ * Keyed with LETHE_SECRET: an unkeyed digest stored next to the plan could be recomputed by
+ * anyone who can write lethe's tables after adding other people's keys to the plan.
+ */
+export function planHash(keys: Keys, target: string, policies: Pick<PlannedPolicy, 'id' | 'version'>[], items: PurgePlan['items']): string {
+  const h = createHmac('sha256', keys.planKey);
+  h.update(`target ${target}\n`);
   for (const p of [...policies].sort((a, b) => a.id.localeCompare(b.id))) h.update(`policy ${p.id} ${p.version}\n`);
   for (const i of [...items].sort((a, b) => a.policyId.localeCompare(b.policyId))) {
     for (const k of [...i.keys].sort()) h.update(`${i.policyId} ${k}\n`);

@@ -10,7 +10,8 @@ import { subjectRef } from '../crypto/keys.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { addDuration, type Duration } from '../duration.ts';
 import { createRun, recordPolicyVersion } from '../pipeline/runs.ts';
-import { computePurgePlan, planHash, type PlannedPolicy, type PurgeTarget } from './plan.ts';
+import { computePurgePlan, planHash, targetText, type PlannedPolicy, type PurgeTarget } from './plan.ts';
+import { samePerson } from '../operators/identity.ts';
 
 export type PurgeStatus = 'pending' | 'approved' | 'executed' | 'expired';
 
@@ -78,15 +79,20 @@ export async function approvePurge(ctx: EngineContext, a: Approval, batchSize: n
   const now = ctx.clock.now();
   await expireStalePurgeRequests(ctx.db, now);
   const { runId, batchIds } = await ctx.db.transaction(async (tx) => {
-    const r = await one<{ status: string; requested_by: string; expired: boolean; plan_hash: string; plan: { policies: PlannedPolicy[] } }>(tx, sql`SELECT status,
+    const r = await one<{ status: string; kind: 'policy' | 'subject'; policy_id: string | null; subject_ref: string | null; requested_by: string;
+      expired: boolean; plan_hash: string; plan: { policies: PlannedPolicy[] } }>(tx, sql`SELECT status, kind, policy_id, subject_ref,
         requested_by, expires_at <= ${now} AS expired, plan_hash, plan FROM lethe.purge_requests WHERE id = ${a.id} FOR UPDATE`);
     if (!r) throw new NotFoundError(`no purge request with id ${a.id} (see \`lethe purge list\`)`);
     if (r.status !== 'pending' || r.expired) throw new UsageError(`purge request ${a.id} is ${r.expired && r.status === 'pending' ? 'expired' : r.status}: only a pending request can be approved`);
-    if (r.requested_by === a.approver) throw new UsageError(`four eyes: ${a.approver} requested ${a.id} and cannot approve it too; another operator must`);
+    if (samePerson(r.requested_by, a.approver)) {
+      const as = a.approver === r.requested_by ? '' : ` (as ${r.requested_by}: one person, however written)`;
+      throw new UsageError(`four eyes: ${a.approver} requested ${a.id}${as} and cannot approve it too; another operator must`);
+    }
     if (a.planHash !== undefined && a.planHash !== r.plan_hash) throw new UsageError(`the plan of ${a.id} is not the one you reviewed (hash ${r.plan_hash.slice(0, 12)}…)`);
     const items = await rows<{ policy_id: string; keys: string[] }>(tx, sql`SELECT policy_id, array_agg(record_key ORDER BY record_key) AS keys
       FROM lethe.purge_request_items WHERE request_id = ${a.id} GROUP BY policy_id ORDER BY policy_id`);
-    if (planHash(r.plan.policies, items.map((i) => ({ policyId: i.policy_id, keys: i.keys }))) !== r.plan_hash) {
+    const target = targetText(ctx.keys, r.kind === 'policy' ? { kind: 'policy', policyId: r.policy_id! } : { kind: 'subject', subjectRef: r.subject_ref! });
+    if (planHash(ctx.keys, target, r.plan.policies, items.map((i) => ({ policyId: i.policy_id, keys: i.keys }))) !== r.plan_hash) {
       throw new UsageError(`the stored plan of ${a.id} does not match its hash: refusing to execute it`);
     }
     const runId = await createRun(tx, { kind: 'manual', trigger: 'manual', actor: r.requested_by, at: now });
@@ -162,7 +168,7 @@ export async function listPurgeRequests(db: Executor, now: Date = new Date()): P
   return (await rows<Record<string, unknown>>(db, sql`SELECT ${VIEW} FROM lethe.purge_requests p ORDER BY p.requested_at DESC, p.id`)).map((r) => toView(r, now));
 }
 
-/** What the purge transaction needs of the request behind a manual batch. */
-export async function purgeRequestOfRun(db: Executor, runId: string): Promise<{ id: string; kind: 'policy' | 'subject'; requested_by: string; approved_by: string; reason: string } | undefined> {
-  return one(db, sql`SELECT id, kind, requested_by, approved_by, reason FROM lethe.purge_requests WHERE run_id = ${runId}`);
+/** What the purge transaction needs of the request behind a manual batch: who, why, and its target to re-check each record against. */
+export async function purgeRequestOfRun(db: Executor, runId: string): Promise<{ id: string; kind: 'policy' | 'subject'; subject_ref: string | null; requested_by: string; approved_by: string; reason: string } | undefined> {
+  return one(db, sql`SELECT id, kind, subject_ref, requested_by, approved_by, reason FROM lethe.purge_requests WHERE run_id = ${runId}`);
 }

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { HttpError } from './errors.ts';
+import { MAX_SUBJECT_LENGTH } from '../subjects/canonical.ts';
 
 /** Parses `input` or throws a 400 whose message names each offending field. */
 export function parseBody<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -28,6 +29,14 @@ export const identifier = (max: number) => z.string({ error: requiredString })
   .max(max, `must be at most ${max} characters`)
   .refine((s) => s === s.trim(), 'must not start or end with whitespace')
   .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+
+/**
+ * A subject id. Its spelling is the engine's to judge against the subject columns
+ * (src/subjects/canonical.ts): a 400 from there names the one spelling to use.
+ */
+export const subjectId = z.string({ error: requiredString })
+  .min(1, 'must not be empty')
+  .max(MAX_SUBJECT_LENGTH, `must be at most ${MAX_SUBJECT_LENGTH} characters`);
 
 /** Free text an operator writes (a hold's or purge's reason): one to `max` characters. */
 export const reasonText = (max: number) => z.string({ error: requiredString }).trim()

@@ -73,7 +73,7 @@ async function openTasks(
   // One opener per policy at a time, so two scans never open two tasks for the same method.
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.tasks}, hashtext(${p.id}))`);
   const asOf = new Date(Number(scan.as_of_ms));
-  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.of(p.source, p.source.subject));
+  const subject = scan.subject === null ? sql`true` : subjectIs(p, scan.subject, rules.types.baseOf(p.source, p.source.subject));
   const due = await rows<DueRow>(tx, sql`SELECT ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
       ${col(register.location)}::text AS location, ${col(register.mediaClass)}::text AS media
     FROM ${sourceTable(p)} t

@@ -13,6 +13,7 @@ import { qualifiedName, type Policy } from '../policy/types.ts';
 import { TASK_ACTIONS, appendTaskEvidence, taskEvidenceBase } from './evidence.ts';
 import type { EvidenceInput } from '../evidence/append.ts';
 import { taskable } from './open.ts';
+import { MAX_OPERATOR_NAME_LENGTH, requireOperatorName, samePerson } from '../operators/identity.ts';
 
 export type TaskStatus = 'opened' | 'approved' | 'handed_over' | 'confirmed';
 
@@ -28,18 +29,13 @@ const NEXT_STEP: Record<TaskStatus, string> = {
   confirmed: 'nothing: it is done',
 };
 
-/** Names are free text: people compare them without case, surrounding space or the actor's prefix. */
-export function personOf(actor: string): string {
-  const name = /^(operator|token):/.test(actor) ? actor.slice(actor.indexOf(':') + 1) : actor;
-  return name.trim().toLowerCase();
-}
+export const MAX_NAME_LENGTH = MAX_OPERATOR_NAME_LENGTH;
 
-export const MAX_NAME_LENGTH = 200;
-
+/** Executor and witness are typed in: refused if invisible characters or mixed scripts could make one look like another. */
 function requireName(what: string, v: string | undefined): string {
   const s = (v ?? '').trim();
   if (s === '' || s.length > MAX_NAME_LENGTH) throw new UsageError(`${what} must be a name of 1 to ${MAX_NAME_LENGTH} characters`);
-  return s;
+  return requireOperatorName(what, s);
 }
 
 interface TaskRow extends Record<string, unknown> {
@@ -110,7 +106,7 @@ export interface StepResult {
 export async function approveTask(ctx: EngineContext, rules: Ruleset, id: string, actor: string, opts: { expectedLines?: number | undefined } = {}): Promise<StepResult> {
   return ctx.db.transaction(async (tx) => {
     const { task, p } = await lockTask(tx, rules, id, 'opened', 'approved');
-    if (personOf(task.opened_by) === personOf(actor)) {
+    if (samePerson(task.opened_by, actor)) {
       throw new UsageError(`four eyes: ${actor} opened ${id} and cannot approve it too; another operator must`);
     }
     const now = ctx.clock.now();
@@ -169,16 +165,16 @@ export interface Confirmation { executor: string; witness: string; certificate?:
 export async function confirmTask(ctx: EngineContext, rules: Ruleset, id: string, actor: string, c: Confirmation): Promise<StepResult> {
   const executor = requireName('--executor', c.executor);
   const witness = requireName('--witness', c.witness);
-  if (personOf(executor) === personOf(witness)) {
+  if (samePerson(executor, witness)) {
     throw new UsageError(`the witness must be someone other than the executor (${executor}): the executor alone cannot confirm a destruction`);
   }
-  if (personOf(actor) !== personOf(witness)) {
+  if (!samePerson(actor, witness)) {
     throw new UsageError(`only the witness confirms: ${actor} is not ${witness}; the witness confirms under their own name (LETHE_OPERATOR or their API token)`);
   }
   const certificate = c.certificate?.trim() || undefined;
   return ctx.db.transaction(async (tx) => {
     const { task, p } = await lockTask(tx, rules, id, 'handed_over', 'confirmed');
-    if (personOf(task.executor ?? '') !== personOf(executor)) {
+    if (!samePerson(task.executor ?? '', executor)) {
       throw new UsageError(`task ${id} was handed over to ${task.executor}, not ${executor}: the executor confirms what they were given`);
     }
     const now = ctx.clock.now();

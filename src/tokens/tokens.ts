@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { one, rows } from '../db/sql.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
+import { requireOperatorName, samePerson } from '../operators/identity.ts';
 
 export const ROLES = ['viewer', 'operator', 'approver', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -51,20 +52,24 @@ export function hashToken(token: string): string {
 
 /**
  * Creates a token and returns it: the only time it exists outside the caller's hands. An active
- * token with the same name is refused, so `token:<name>` in evidence names one token at a time.
+ * token whose name is the same person's (case, width, prefixes aside) is refused, so
+ * `token:<name>` in evidence names one token at a time and four eyes cannot be split in two.
  */
 export async function createToken(db: Executor, t: NewToken): Promise<{ id: string; token: string }> {
   if (!NAME_SHAPE.test(t.name)) {
     throw new UsageError(`token name "${t.name}" must be 1 to 64 letters, digits, or . _ @ - (e.g. ci-bot, wang.li)`);
   }
+  requireOperatorName('token name', t.name);
   if (!isRole(t.role)) throw new UsageError(`role "${t.role}" is not one of ${ROLES.join(', ')}`);
   const id = `tok-${randomBytes(6).toString('hex')}`;
   const token = `${TOKEN_PREFIX}${randomBytes(TOKEN_BYTES).toString('base64url')}`;
   await db.transaction(async (tx) => {
     // Serialises creations so two concurrent ones cannot both pass the name check.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('lethe.api_tokens'))`);
-    const taken = await one<{ id: string }>(tx, sql`SELECT id FROM lethe.api_tokens WHERE name = ${t.name} AND revoked_at IS NULL`);
-    if (taken) throw new UsageError(`an active token named "${t.name}" exists (${taken.id}); revoke it first or choose another name`);
+    // Names compare as people do (src/operators/identity.ts): `Wang.Li` is taken when `wang.li` is.
+    const active = await rows<{ id: string; name: string }>(tx, sql`SELECT id, name FROM lethe.api_tokens WHERE revoked_at IS NULL`);
+    const taken = active.find((a) => samePerson(a.name, t.name));
+    if (taken) throw new UsageError(`an active token named "${taken.name}" exists (${taken.id}), the same name as "${t.name}" for four eyes; revoke it first or choose another name`);
     await tx.execute(sql`INSERT INTO lethe.api_tokens (id, name, role, token_hash, created_at, created_by)
       VALUES (${id}, ${t.name}, ${t.role}, ${hashToken(token)}, ${t.now ?? new Date()}, ${t.actor})`);
   });

@@ -17,7 +17,9 @@ import { deriveKeys, recordRef } from '../../src/crypto/keys.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { systemClock } from '../../src/clock.ts';
-import type { EngineContext } from '../../src/engine.ts';
+import type { EngineContext, Ruleset } from '../../src/engine.ts';
+import { loadPolicies } from '../../src/policy/load.ts';
+import { buildRuleset } from '../../src/policy/ruleset.ts';
 
 /** Due records per scenario: small in `npm test`, 200k in `npm run test:chaos`. */
 export const CHAOS_RECORDS = Number(process.env.CHAOS_RECORDS ?? 4000);
@@ -75,7 +77,8 @@ export async function seedChaosLender(t: TestDb, env: Record<string, string>, op
   const floors = opts.floors ?? true;
   if (floors) await t.db.execute(sql`UPDATE loan_applications SET applied_at = now() - interval '10 days' WHERE id % 53 = 0`);
   const heldSubjects = (await rows<{ id: string }>(t.db, sql`SELECT id::text FROM customers ORDER BY id LIMIT ${opts.holds ?? 3}`)).map((r) => r.id);
-  for (const s of heldSubjects) await addHold(chaosContext(t), { subject: s, reason: 'chaos: held before the sweep', actor: 'chaos' });
+  const rules = await chaosRules(t);
+  for (const s of heldSubjects) await addHold(chaosContext(t), rules, { subject: s, reason: 'chaos: held before the sweep', actor: 'chaos' });
   await recordFates(t.db, heldSubjects, floors);
   const due = Number((await one<{ n: string }>(t.db, sql`SELECT count(*)::text AS n FROM chaos_expected WHERE fate = 'due'`))!.n);
   // The fates agree with lethe's own plan: this suite checks the pipeline, not a second opinion.
@@ -107,6 +110,11 @@ async function recordFates(db: Db, heldSubjects: string[], floors: boolean): Pro
 /** The engine context the test itself acts through (holds placed in-process). */
 export function chaosContext(t: TestDb): EngineContext {
   return { db: t.db, keys: KEYS, clock: systemClock, log: pino({ level: 'silent' }) };
+}
+
+/** The chaos policies checked against the test database: what a hold's subject id is read by. */
+export async function chaosRules(t: TestDb): Promise<Ruleset> {
+  return (await buildRuleset(t.db, await loadPolicies(CHAOS_POLICIES))).ruleset;
 }
 
 /** Marks a subject held mid-sweep: what of it is left must stay, what went before may have gone. */

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { count } from '../helpers.ts';
 import { rows } from '../../src/db/sql.ts';
 import { addHold } from '../../src/holds/holds.ts';
-import { CHAOS_TIMEOUT_MS, WorkerPool, chaosContext, chaosEnv, chaosFile, expectExactlyOnce, markHeldMidSweep, seedChaosLender, seededRandom, sleep, sweepUnderFault } from './fixture.ts';
+import { CHAOS_TIMEOUT_MS, WorkerPool, chaosContext, chaosRules, chaosEnv, chaosFile, expectExactlyOnce, markHeldMidSweep, seedChaosLender, seededRandom, sleep, sweepUnderFault } from './fixture.ts';
 
 const f = chaosFile('holds');
 
@@ -16,6 +16,7 @@ it('a hold placed mid-sweep stops every later destruction of its subject', async
   const env = chaosEnv(t, f.q.prefix);
   await seedChaosLender(t, env);
   const ctx = chaosContext(t);
+  const rules = await chaosRules(t);
   const placed: { subject: string; ref: string; left: number }[] = [];
   const pool = (f.pool = new WorkerPool(env, 2));
   pool.start();
@@ -26,7 +27,7 @@ it('a hold placed mid-sweep stops every later destruction of its subject', async
       JOIN chaos_expected e USING (id) WHERE e.fate = 'due' LIMIT 50`);
     if (candidates.length === 0) return;
     const subject = candidates[random.int(0, candidates.length - 1)]!.s;
-    const hold = await addHold(ctx, { subject, reason: 'chaos: placed mid-sweep', actor: 'chaos' });
+    const hold = await addHold(ctx, rules, { subject, reason: 'chaos: placed mid-sweep', actor: 'chaos' });
     await markHeldMidSweep(t.db, subject);
     placed.push({ subject, ref: hold.subject_ref, left: await count(t.db, 'loan_applications', sql`customer_id::text = ${subject}`) });
   });

@@ -99,7 +99,7 @@ describe('erasure requests', () => {
       VALUES ('赵敏', '北京', ${NOW}) RETURNING id::text`) as [{ id: string }];
     await t.db.execute(sql`INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       SELECT ${subject}, 'rejected', 1000, ${NOW}, ${new Date(NOW.getTime() - 60 * DAY)} FROM generate_series(1, 3)`);
-    await addHold(ctx, { subject, reason: 'court order', actor: 'test' });
+    await addHold(ctx, rules, { subject, reason: 'court order', actor: 'test' });
     const before = await count(t.db, 'loan_applications', sql`customer_id = ${subject}`);
     const evidenceBefore = await count(t.db, 'lethe.evidence');
     const id = await recordErasureRequest(ctx, rules, 15, { subject, ticket: 'T-held', actor: 'operator:test' });

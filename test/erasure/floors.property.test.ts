@@ -102,7 +102,7 @@ describe('statutory floors, holds and consent under random operation sequences',
               erased = s.c;
               break;
             }
-            case 'hold': await addHold(ctx(), { subject: customers[s.c]!, reason: 'prop', actor: 'prop' }); held.add(s.c); break;
+            case 'hold': await addHold(ctx(), rules, { subject: customers[s.c]!, reason: 'prop', actor: 'prop' }); held.add(s.c); break;
             case 'release':
               for (const h of await listHolds(t.db)) {
                 if (h.subject_ref === (await import('../../src/crypto/keys.ts')).subjectRef(keys, customers[s.c]!)) await releaseHold(ctx(), h.id, 'prop', 'prop');

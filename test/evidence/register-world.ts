@@ -40,7 +40,7 @@ export async function buildWorld(label: string): Promise<World> {
   const ctxAt = (at: Date): EngineContext => ({ db: t.db, keys, clock: fixedClock(at), log: silentLogger });
   const lender = await seedSmallLender(t.db, SWEPT_AT);
   const rules = (await buildRuleset(t.db, await loadPolicies(POLICIES))).ruleset;
-  await addHold(ctxAt(SWEPT_AT), { subject: lender.customers.held, reason: 'AML investigation', actor: 'officer' });
+  await addHold(ctxAt(SWEPT_AT), rules, { subject: lender.customers.held, reason: 'AML investigation', actor: 'officer' });
   await sweepInline(ctxAt(SWEPT_AT), rules);
   const id = await recordErasureRequest(ctxAt(ERASE_AT), rules, 15, { subject: lender.customers.plain, ticket: 'CS-1', actor: 'operator:amy' });
   await executeErasure(ctxAt(ERASED_AT), rules, id, 1000);

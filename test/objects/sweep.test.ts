@@ -37,7 +37,7 @@ describe('objects of destroyed records', () => {
     ctx = { db: t.db, keys: deriveKeys(cfg.secret!), clock: fixedClock(NOW), log: silentLogger };
     const stores = s3.registry([s3.store('faces', FACES), s3.store('docs', DOCS)]);
     rules = (await buildRuleset(t.db, await loadPolicies(policyDir()), stores)).ruleset;
-    await addHold(ctx, { subject: 'P-HELD', reason: 'litigation', actor: 'test' });
+    await addHold(ctx, rules, { subject: 'P-HELD', reason: 'litigation', actor: 'test' });
     result = await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
   });
   afterAll(async () => {

@@ -37,7 +37,7 @@ describe('sweep through BullMQ and PostgreSQL', () => {
     ctx = { db: t.db, keys: deriveKeys(cfg.secret!), clock: fixedClock(NOW), log: silentLogger };
     lender = await seedSmallLender(t.db, NOW);
     rules = (await buildRuleset(t.db, await loadPolicies(POLICIES))).ruleset;
-    await addHold(ctx, { subject: lender.customers.held, reason: 'litigation', actor: 'test' });
+    await addHold(ctx, rules, { subject: lender.customers.held, reason: 'litigation', actor: 'test' });
     planned = await plan(ctx, rules, { now: NOW });
     first = await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
   });

@@ -1,5 +1,5 @@
 // A subject's records are found through the subject column's index, in the column's own type;
-// an id the type cannot hold matches nothing instead of failing the plan or the scan.
+// an id the type cannot hold matches nothing in the scan, and the plan refuses it outright.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -14,6 +14,7 @@ import { plan } from '../../src/plan/plan.ts';
 import { sourceTable, subjectIs } from '../../src/destroy/predicates.ts';
 import { rows } from '../../src/db/sql.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
+import { UsageError } from '../../src/errors.ts';
 
 const POLICIES = fileURLToPath(new URL('../fixtures/pipeline', import.meta.url));
 const NOW = new Date('2026-11-20T08:00:00Z');
@@ -44,9 +45,12 @@ describe('plan and scans for one subject', () => {
     expect((await dueOf(lender.customers.ended))['customer-anonymise']).toBe(1);
   });
 
-  it('matches nothing, without an error, for ids a bigint cannot hold', async () => {
+  it('refuses ids no subject column can hold, instead of answering "nothing due"; the predicate matches nothing for them', async () => {
+    const p = rules.get('rejected-loan-applications')!;
     for (const id of ['abc', '12.5', '99999999999999999999', "1'; DROP TABLE customers; --", '']) {
-      expect(Object.values(await dueOf(id)).every((n) => n === 0), id).toBe(true);
+      await expect(dueOf(id), id).rejects.toThrow(UsageError);
+      const [r] = await rows<{ n: string }>(t.db, sql`SELECT count(*)::text AS n FROM ${sourceTable(p)} t WHERE ${subjectIs(p, id, 'bigint')}`);
+      expect(r!.n, id).toBe('0');
     }
   });
 

@@ -24,6 +24,13 @@ beforeAll(async () => {
     CREATE INDEX docs_indexed_app_id ON cat.docs_indexed (app_id);
     CREATE TABLE cat.consents (customer_id bigint, purpose text, withdrawn_at timestamptz, note text);
     CREATE VIEW cat.apps_view AS SELECT * FROM cat.apps;
+    CREATE MATERIALIZED VIEW cat.apps_mat AS SELECT * FROM cat.apps;
+    CREATE FOREIGN DATA WRAPPER cat_fdw;
+    CREATE SERVER cat_server FOREIGN DATA WRAPPER cat_fdw;
+    CREATE FOREIGN TABLE cat.apps_remote (id bigint, customer_id bigint, closed_at timestamptz) SERVER cat_server;
+    CREATE VIEW cat.consents_view AS SELECT * FROM cat.consents;
+    CREATE TABLE cat.loose (id bigint PRIMARY KEY, who numeric, born date, closed_at timestamptz);
+    CREATE INDEX loose_closed_at ON cat.loose (closed_at, id);
   `));
 });
 
@@ -124,7 +131,7 @@ describe('checkCatalog', () => {
 
   it('refuses a view as a source and checks the consent table', async () => {
     const v = await check(policy(['  table: cat.apps_view', '  key: id', '  subject: customer_id'], EXPIRY));
-    expect(v.problems).toEqual([`${FILE}:7:10: source.table: cat.apps_view is not a table (relkind v); lethe destroys rows in tables`]);
+    expect(v.problems).toEqual([`${FILE}:7:10: source.table: cat.apps_view is a view; a policy may only point at the lender's own tables, not at what they are seen or reached through`]);
     const consent = policy(SOURCE, [
       'trigger:', '  kind: consent_withdrawn',
       '  consent: { table: cat.consents, subject: customer_id, purpose_column: purposes, purpose: marketing, withdrawn_at: note }',
@@ -138,6 +145,28 @@ describe('checkCatalog', () => {
       '  consent: { table: consentz, subject: customer_id, purpose_column: purpose, purpose: m, withdrawn_at: withdrawn_at }',
       'retain: P0D', 'action: delete']);
     expect((await check(missing)).problems).toEqual([`${FILE}:12:21: trigger.consent.table: table consentz does not exist`]);
+  });
+
+  it('refuses lethe\'s own tables, PostgreSQL\'s, views and foreign tables as source, child or consent table', async () => {
+    const at = async (source: string) => (await check(policy([`  table: ${source}`, '  key: id', '  subject: customer_id'], EXPIRY))).problems;
+    expect(await at('lethe.holds')).toEqual([`${FILE}:7:10: source.table: lethe.holds is in schema lethe, which belongs to lethe itself; a policy may only point at the lender's own tables`]);
+    for (const system of ['lethe.api_tokens', 'lethe.evidence', 'pg_catalog.pg_authid', 'information_schema.tables', 'pg_toast.pg_toast_1262', 'pg_temp_3.apps']) {
+      expect(await at(system), system).toEqual([expect.stringMatching(new RegExp(`^${FILE}:7:10: source\\.table: ${system.replace('.', '\\.')} is in schema \\w+, which belongs to`))]);
+    }
+    expect(await at('cat.apps_mat')).toEqual([expect.stringContaining('source.table: cat.apps_mat is a materialized view;')]);
+    expect(await at('cat.apps_remote')).toEqual([expect.stringContaining('source.table: cat.apps_remote is a foreign table;')]);
+    const child = await check(policy(SOURCE, [...EXPIRY, 'children:', '  - { table: lethe.holds, key: id, foreign_key: id }']));
+    expect(child.problems).toEqual([expect.stringMatching(/^policies\/p\.yaml:14:\d+: children\[0\]\.table: lethe\.holds is in schema lethe/)]);
+    const consent = await check(policy(SOURCE, ['trigger:', '  kind: consent_withdrawn',
+      '  consent: { table: cat.consents_view, subject: customer_id, purpose_column: purpose, purpose: m, withdrawn_at: withdrawn_at }',
+      'retain: P0D', 'action: delete']));
+    expect(consent.problems).toEqual([`${FILE}:12:21: trigger.consent.table: cat.consents_view is a view; a policy may only point at the lender's own tables, not at what they are seen or reached through`]);
+  });
+
+  it('refuses a subject column whose type has no one way to write each id', async () => {
+    const loose = (subject: string) => policy(['  table: cat.loose', '  key: id', `  subject: ${subject}`], EXPIRY);
+    expect((await check(loose('who'))).problems).toEqual([`${FILE}:9:12: source.subject: who is numeric; a subject column must be smallint, integer, bigint, numeric(p,s), text, varchar, char or uuid (one way to write each id)`]);
+    expect((await check(loose('born'))).problems).toEqual([expect.stringContaining('source.subject: born is date; a subject column must be')]);
   });
 
   it('warns, without refusing, when no index serves the scan or the child lookup', async () => {

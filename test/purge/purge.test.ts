@@ -58,7 +58,7 @@ describe('manual purge with four-eyes approval', () => {
     // After the plan: a new due record appears (not in the plan) and one subject gets held.
     const [{ id: late }] = await rows<{ id: string }>(t.db, sql`INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${lender.customers.plain}, 'rejected', 1, ${NOW}, ${new Date(NOW.getTime() - 50 * 86_400_000)}) RETURNING id::text`) as [{ id: string }];
-    await addHold(ctx, { subject: lender.customers.held, reason: 'new court order', actor: 'test' });
+    await addHold(ctx, rules, { subject: lender.customers.held, reason: 'new court order', actor: 'test' });
     await expect(approvePurge(ctx, { id: v.id, approver: 'operator:bob', planHash: 'f'.repeat(64) }, 100)).rejects.toThrow('is not the one you reviewed');
     const { batchIds } = await approvePurge(ctx, { id: v.id, approver: 'operator:bob', planHash: v.plan.hash }, 4);
     for (const b of batchIds) await purgeBatch(ctx, rules, b);

@@ -169,8 +169,10 @@ describe('lethe serve: HTTP edge', () => {
       expect(typo.statusCode).toBe(400);
       expect(typo.json().error.message).toBe('unknown field "withdrawnAt"');
 
+      // Another spelling of an id is refused naming the one to use (src/subjects/canonical.ts).
       const spaced = await post('/erasure-requests', f.tokens.operator, { subject: ' 1000042', ticket: 'T-2' });
-      expect(spaced.json().error.message).toBe('"subject" must not start or end with whitespace');
+      expect(spaced.statusCode).toBe(400);
+      expect(spaced.json().error.message).toMatch(/is not written the way policy [\w-]+'s subject column \(\w+, bigint\) holds it: .*; give it as 1000042$/);
 
       const long = await post('/erasure-requests', f.tokens.operator, { subject: '9'.repeat(129), ticket: 'T-3' });
       expect(long.json().error.message).toBe('"subject" must be at most 128 characters');

@@ -38,7 +38,7 @@ beforeAll(async () => {
     await f.t.db.execute(sql`INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${f.lender.customers.plain}, 'rejected', 1000, ${new Date(now.getTime() - 38 * DAY)}, ${new Date(now.getTime() - 35 * DAY)})`);
   }
-  await addHold(deps.ctx, { subject: f.lender.customers.held, reason: 'litigation 2026-17', actor: 'test' });
+  await addHold(deps.ctx, deps.rules, { subject: f.lender.customers.held, reason: 'litigation 2026-17', actor: 'test' });
   await sweepInline({ ...deps.ctx, clock: fixedClock(new Date(now.getTime() - 10 * DAY)) }, deps.rules);
   await sweepInline({ ...deps.ctx, clock: fixedClock(now) }, deps.rules);
   // A partner request sent and past its deadline, so the overdue table has a row.

@@ -42,7 +42,7 @@ describe('destruction tasks over HTTP', () => {
     // Opened 40 days ago, so 10 days past its P30D deadline now.
     const opened = new Date(Date.now() - 40 * DAY);
     archive = await seedPaperArchive(f.t.db, opened);
-    await addHold({ ...deps.ctx, clock: fixedClock(opened) }, { subject: archive.customers.held, reason: 'AML 2026-9', actor: 'operator:legal' });
+    await addHold({ ...deps.ctx, clock: fixedClock(opened) }, rules, { subject: archive.customers.held, reason: 'AML 2026-9', actor: 'operator:legal' });
     const runId = await createRun(f.t.db, { kind: 'scheduled', trigger: 'expiry', actor: 'lethe:scheduler', at: opened });
     const scanId = await createScan(f.t.db, runId, rules.get('paper-loan-applications')!, opened);
     const r = await openTasksForScan({ ...deps.ctx, clock: fixedClock(opened) }, rules, scanId, parseDuration('P30D')!);

@@ -52,7 +52,7 @@ describe('paper and media destruction tasks', () => {
     t = await createTestDb('tasks');
     archive = await seedPaperArchive(t.db, NOW);
     rules = (await buildRuleset(t.db, await loadPolicies(POLICIES))).ruleset;
-    await addHold(at(NOW), { subject: archive.customers.held, reason: 'AML 2026-9', actor: 'operator:legal' });
+    await addHold(at(NOW), rules, { subject: archive.customers.held, reason: 'AML 2026-9', actor: 'operator:legal' });
   });
   afterAll(async () => t.drop());
 
@@ -133,7 +133,7 @@ describe('paper and media destruction tasks', () => {
     const ctx = at(when);
     await approveTask(ctx, rules, wipe.id, 'operator:zhao');
     await handOverTask(ctx, rules, wipe.id, 'operator:zhao', { executor: 'chen.jie' });
-    await addHold(ctx, { subject: archive.customers.plain, reason: 'court order 17', actor: 'operator:legal' });
+    await addHold(ctx, rules, { subject: archive.customers.plain, reason: 'court order 17', actor: 'operator:legal' });
     const done = await confirmTask(ctx, rules, wipe.id, 'operator:li.na', { executor: 'chen.jie', witness: 'li.na' });
     expect(done).toMatchObject({ lines: 0, held: 2 });
     expect(await count(t.db, 'paper_archive_boxes', ids([...archive.dueDisk, heldBox[0]!.id]))).toBe(2);

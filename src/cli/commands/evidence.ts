@@ -4,7 +4,8 @@ import type { Command } from './index.ts';
 import { optionalString, parseFlags, parseInstant, requireString } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import { withRuntime, operatorName } from '../runtime.ts';
+import { loadRuleset, withRuntime, operatorName } from '../runtime.ts';
+import { canonicalSubject } from '../../subjects/canonical.ts';
 import { verifyEvidence } from '../../evidence/verify.ts';
 import { pruneEvidence } from '../../evidence/prune.ts';
 import { EXPORT_FORMATS, exportEvidence, type ExportFormat } from '../../evidence/export.ts';
@@ -116,7 +117,8 @@ export const evidenceFindCommand: Command = {
   help: `Usage: lethe evidence find --subject ID [--json]
 
 Computes the subject's pseudonym (the raw id is not stored anywhere) and lists the evidence
-records that carry it.
+records that carry it. ID is checked against the loaded policies' subject columns like
+\`lethe hold add\` and \`lethe erase\`: another spelling of an id is refused (exit 2).
 
 Examples:
   npx lethe evidence find --subject 1000042`,
@@ -125,7 +127,8 @@ Examples:
     const subject = requireString('evidence find', flags, 'subject');
     const cfg = loadConfig({ database: true, secret: true });
     return withRuntime(cfg, async (rt) => {
-      const found = await findEvidence(rt.database.db, rt.ctx.keys, subject);
+      // The spelling the subject columns print, as for hold and erase: another finds no one's evidence.
+      const found = await findEvidence(rt.database.db, rt.ctx.keys, canonicalSubject(await loadRuleset(rt, cfg.policiesDir), subject));
       if (flags.json) printJson(io, { records: found });
       else if (found.length === 0) io.out('no evidence records for this subject');
       else io.out(table(['seq', 'occurred_at', 'policy', 'trigger', 'action', 'table', 'record_ref'],

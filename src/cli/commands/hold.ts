@@ -5,8 +5,8 @@ import { UsageError } from '../../errors.ts';
 import { loadRuleset, withRuntime, operatorName, type Runtime } from '../runtime.ts';
 import { subjectKnown } from '../../erasure/requests.ts';
 import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
-import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
 import { printJson, table } from '../output.ts';
+import type { Ruleset } from '../../engine.ts';
 
 export const holdAddCommand: Command = {
   help: `Usage: lethe hold add --subject ID --reason TEXT [--policy ID] [--json]
@@ -14,7 +14,10 @@ export const holdAddCommand: Command = {
 Places a legal hold on a data subject (all policies, or one). Only the pseudonymous reference
 of the subject is stored. When the command returns, no purge can destroy the subject's
 records, including a sweep already running. A subject that matches no record now is held all
-the same (a hold may come before the data) and the command says so.
+the same (a hold may come before the data) and the command says so. ID must be written as the
+subject column holds it (for an integer column: no leading zeros, sign or spaces); another
+spelling is refused (exit 2) with the one to use, so a hold always protects what
+\`lethe erase\` of the same ID would destroy.
 
 Examples:
   LETHE_OPERATOR=wang.li npx lethe hold add --subject 1000042 --reason "AML investigation 2026-117"`,
@@ -24,14 +27,15 @@ Examples:
     const reason = requireString('hold add', flags, 'reason');
     const policyId = optionalString(flags, 'policy');
     const cfg = loadConfig({ database: true, secret: true });
-    if (policyId !== undefined) {
-      const ids = (await loadPoliciesWithOverrides(cfg.policiesDir, cfg.policyOverrides)).map((p) => p.id);
-      if (!ids.includes(policyId)) throw new UsageError(`lethe hold add: --policy "${policyId}" is not a loaded policy; loaded: ${ids.join(', ')}`);
-    }
     return withRuntime(cfg, async (rt) => {
-      const hold = await addHold(rt.ctx, { subject, reason, policyId, actor: `operator:${operatorName(cfg)}` });
+      // The subject columns read the id (src/subjects/canonical.ts): the policies come first.
+      const rules = await loadRuleset(rt, cfg.policiesDir);
+      if (policyId !== undefined && !rules.get(policyId)) {
+        throw new UsageError(`lethe hold add: --policy "${policyId}" is not a loaded policy; loaded: ${rules.policies.map((p) => p.id).join(', ')}`);
+      }
+      const hold = await addHold(rt.ctx, rules, { subject, reason, policyId, actor: `operator:${operatorName(cfg)}` });
       // Placed first: a hold may precede the data. Then say whether it covers anything now.
-      const known = await matchesRecords(rt, subject);
+      const known = await matchesRecords(rt, rules, subject);
       if (flags.json) printJson(io, { id: hold.id, subject_known: known });
       else io.out(`hold ${hold.id} placed on subject ${hold.subject_ref.slice(0, 16)}… ${policyId ? `for policy ${policyId}` : 'for all policies'}`);
       if (known === false) {
@@ -89,10 +93,10 @@ Examples:
   },
 };
 
-/** Whether any loaded policy governs a record of the subject now; undefined when the policies cannot be loaded. */
-async function matchesRecords(rt: Runtime, subject: string): Promise<boolean | undefined> {
+/** Whether any loaded policy governs a record of the subject now; undefined when the lookup fails. */
+async function matchesRecords(rt: Runtime, rules: Ruleset, subject: string): Promise<boolean | undefined> {
   try {
-    return await subjectKnown(rt.ctx, await loadRuleset(rt, rt.config.policiesDir), subject);
+    return await subjectKnown(rt.ctx, rules, subject);
   } catch {
     return undefined;
   }

@@ -6,14 +6,13 @@ import { consentWithdrawn } from '../../consent/events.ts';
 import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, isoInstant, parseBody } from '../validate.ts';
-import { SUBJECT_MAX } from './erasure.ts';
+import { identifier, subjectId, isoInstant, parseBody } from '../validate.ts';
 
 const PURPOSE_MAX = 128;
 
 // Strict: a misspelt `withdrawnAt` must fail, not silently default the withdrawal to now.
 const ConsentWithdrawnBody = z.strictObject({
-  subject: identifier(SUBJECT_MAX),
+  subject: subjectId,
   purpose: identifier(PURPOSE_MAX),
   withdrawn_at: isoInstant.optional(),
 });

@@ -6,13 +6,12 @@ import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, parseBody } from '../validate.ts';
+import { identifier, subjectId, parseBody } from '../validate.ts';
 
-export const SUBJECT_MAX = 128;
 export const TICKET_MAX = 200;
 
 const NewErasureBody = z.strictObject({
-  subject: identifier(SUBJECT_MAX),
+  subject: subjectId,
   ticket: identifier(TICKET_MAX),
 });
 

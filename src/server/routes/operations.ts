@@ -9,10 +9,10 @@ import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, parseBody, queryInstant, reasonText } from '../validate.ts';
+import { identifier, subjectId, parseBody, queryInstant, reasonText } from '../validate.ts';
 
 const NewHoldBody = z.strictObject({
-  subject: identifier(128),
+  subject: subjectId,
   reason: reasonText(500),
   policy: identifier(100).optional(),
 });
@@ -27,7 +27,7 @@ export function registerOperationsRoutes(app: FastifyInstance, deps: ServerDeps,
   secured(app, env, 'POST /holds', async (request, reply) => {
     const body = parseBody(NewHoldBody, request.body);
     if (body.policy !== undefined && !deps.rules.get(body.policy)) throw new HttpError(400, 'bad_request', `"policy" ${body.policy} is not a loaded policy`);
-    const hold = await addHold(deps.ctx, { subject: body.subject, reason: body.reason, policyId: body.policy, actor: actorOf(request) });
+    const hold = await addHold(deps.ctx, deps.rules, { subject: body.subject, reason: body.reason, policyId: body.policy, actor: actorOf(request) });
     reply.code(201);
     return { id: hold.id, subject_ref: hold.subject_ref };
   });

@@ -6,11 +6,11 @@ import type { ServerDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
-import { identifier, parseBody, reasonText } from '../validate.ts';
+import { identifier, subjectId, parseBody, reasonText } from '../validate.ts';
 
 const NewPurgeBody = z.strictObject({
   policy: identifier(100).optional(),
-  subject: identifier(128).optional(),
+  subject: subjectId.optional(),
   reason: reasonText(500),
 }).refine((b) => (b.policy === undefined) !== (b.subject === undefined), { message: 'give exactly one of "policy" or "subject"' });
 
