@@ -32,8 +32,13 @@ function condition(c: WhereCondition): SQL {
 
 /** The policy's `where` filters, ANDed. */
 export function whereFilter(p: Policy): SQL {
-  if (p.source.where.length === 0) return sql`true`;
-  return sql.join(p.source.where.map((c) => sql`(${condition(c)})`), sql` AND `);
+  return conditionsFilter(p.source.where);
+}
+
+/** `where` conditions on the row aliased `t`, ANDed (also the coverage allow-list's). */
+export function conditionsFilter(where: readonly WhereCondition[]): SQL {
+  if (where.length === 0) return sql`true`;
+  return sql.join(where.map((c) => sql`(${condition(c)})`), sql` AND `);
 }
 
 /** The retention clock has run out at `now` (a NULL clock has not started: not due). */

@@ -182,15 +182,18 @@ export function allowProblems(catalog: DatabaseCatalog, allow: readonly AllowEnt
   for (const e of allow) {
     const t = catalog.tables.get(`${e.schema}.${e.table}`);
     if (!t) problems.push({ ...e.at, message: `table ${e.schema}.${e.table} does not exist in the database (lethe's and system schemas are never audited)` });
-    else if (e.column !== undefined && !t.columns.some((c) => c.name === e.column)) {
-      problems.push({ ...e.at, message: `column ${e.column} does not exist in ${e.schema}.${e.table}` });
+    for (const column of t ? [...(e.column === undefined ? [] : [e.column]), ...(e.where ?? []).map((w) => w.column)] : []) {
+      if (!t!.columns.some((c) => c.name === column)) problems.push({ ...e.at, message: `column ${column} does not exist in ${e.schema}.${e.table}` });
     }
   }
   return problems;
 }
 
-/** Entries that matched no finding: kept out of nothing, probably stale. */
-export function unusedAllowEntries(report: CoverageReport, allow: readonly AllowEntry[]): AllowEntry[] {
-  const used = new Set(report.allowed.map((a) => a.allowed_at));
-  return allow.filter((e) => !used.has(`${e.at.file}:${e.at.line}:${e.at.col}`));
+/**
+ * Entries that matched no finding: kept out of nothing, probably stale. `rowsAllowedAt`: where
+ * the row audit used entries, when it ran; without it, row entries are not judged.
+ */
+export function unusedAllowEntries(report: CoverageReport, allow: readonly AllowEntry[], rowsAllowedAt?: readonly string[]): AllowEntry[] {
+  const used = new Set([...report.allowed.map((a) => a.allowed_at), ...(rowsAllowedAt ?? [])]);
+  return allow.filter((e) => !used.has(`${e.at.file}:${e.at.line}:${e.at.col}`) && (rowsAllowedAt !== undefined || e.where === undefined));
 }

@@ -21,6 +21,11 @@ export function fileStem(file: string): string {
   return basename(file).replace(/\.yaml$/, '');
 }
 
+/** `where:` as written → conditions (a policy's, an allow-list entry's). */
+export function whereConditions(raw: Record<string, RawCondition> | undefined): WhereCondition[] {
+  return Object.entries(raw ?? {}).map(([column, c]) => condition(column, c));
+}
+
 function condition(column: string, c: RawCondition): WhereCondition {
   if (typeof c !== 'object') return { column, op: 'eq', value: c };
   if (c.in !== undefined) return { column, op: 'in', values: c.in };
@@ -160,7 +165,7 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
       ...tableRef(raw.source.table),
       key,
       subject,
-      where: Object.entries(raw.source.where ?? {}).map(([column, c]) => condition(column, c)),
+      where: whereConditions(raw.source.where),
     },
     trigger,
     retain,

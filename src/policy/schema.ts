@@ -58,12 +58,15 @@ const operator = strict({
   is_null: z.boolean().optional(),
 }).refine((o) => Object.keys(o).length === 1, 'must have exactly one of: in, not, is_null');
 
-const condition = z.union([scalar, operator], {
+export const condition = z.union([scalar, operator], {
   error: (iss) =>
     iss.input === null
       ? 'is not a value: write { is_null: true } to match NULL'
       : 'must be a value (equals), { in: [...] }, { not: value } or { is_null: true|false }',
 });
+
+/** Row conditions, ANDed: a policy's `source.where`, an allow-list entry's `where`. */
+export const whereMap = columnMap(condition);
 
 const strategyObject = strict({
   keep_prefix: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional(),
@@ -134,7 +137,7 @@ export const policySchema = strict({
     table: tableName,
     key: identifier,
     subject: identifier,
-    where: columnMap(condition).optional(),
+    where: whereMap.optional(),
   }),
   trigger: strict({
     kind: z.enum(['expiry', 'consent_withdrawn'], { error: 'must be expiry or consent_withdrawn' }),
