@@ -7,6 +7,7 @@ import { subtractDuration } from '../duration.ts';
 import { qualified } from '../db/sql.ts';
 import { anonymisePending } from './anonymise.ts';
 import { subjectEquals } from '../subjects/canonical.ts';
+import { dependentsGone } from '../policy/kept-while.ts';
 
 /** The source table, aliased `t` in every statement. */
 export function sourceTable(p: Policy): SQL {
@@ -41,8 +42,15 @@ export function conditionsFilter(where: readonly WhereCondition[]): SQL {
   return sql.join(where.map((c) => sql`(${condition(c)})`), sql` AND `);
 }
 
-/** The retention clock has run out at `now` (a NULL clock has not started: not due). */
+/**
+ * The retention clock has run out at `now` (a NULL clock has not started: not due), and no row
+ * the policy is `kept_while` remains.
+ */
 export function triggerPassed(p: Policy, now: Date): SQL {
+  return sql`(${clockPassed(p, now)} AND ${dependentsGone(p)})`;
+}
+
+function clockPassed(p: Policy, now: Date): SQL {
   const cutoff = subtractDuration(now, p.retain);
   if (p.trigger.kind === 'expiry') {
     return sql`(${col(p.trigger.from)} IS NOT NULL AND ${col(p.trigger.from)} <= ${cutoff})`;

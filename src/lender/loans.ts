@@ -120,6 +120,17 @@ FROM (
 ) b`;
 }
 
+/**
+ * The servicing system's note on an approved application that its loan was repaid and closed:
+ * the clock of approved-loan-applications. A loan closed without being settled leaves it NULL.
+ */
+export function loanClosedSql(loans: Range): string {
+  return `UPDATE public.loan_applications a SET loan_closed_at = l.closed_at
+FROM public.loans l
+WHERE l.application_id = a.id AND l.id BETWEEN ${loans.lo} AND ${loans.hi}
+  AND l.settled_at IS NOT NULL AND l.closed_at IS NOT NULL`;
+}
+
 /** A disbursement and one to three repayments per loan in `loans`. */
 export function transactionsSql(r: Rng, loans: Range, base: number): string {
   const e = '(l.id * 4 + n)';

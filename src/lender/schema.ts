@@ -5,7 +5,9 @@
 // Each table's identity starts at its own distinct nine-digit base so a raw id found in a log
 // or in Redis is unmistakably a seeded id, never a count or a port number (the leak tests
 // search for them). Foreign keys are real and NO ACTION: children must go first, which is
-// what a policy's `children` list is for.
+// what a policy's `children` list is for. One exception: a loan outlives its application (the
+// loan is an accounting record kept 30 years, its application goes after the AML ten), so
+// loans.application_id is SET NULL.
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
@@ -69,7 +71,8 @@ const TABLES: Record<LenderTable, string> = {
     status text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),
     amount numeric(14, 2) NOT NULL,
     applied_at timestamptz NOT NULL,
-    decided_at timestamptz`,
+    decided_at timestamptz,
+    loan_closed_at timestamptz`,
   loan_application_documents: `${id('loan_application_documents')},
     application_id bigint NOT NULL,
     kind text NOT NULL,
@@ -77,7 +80,7 @@ const TABLES: Record<LenderTable, string> = {
     uploaded_at timestamptz NOT NULL`,
   loans: `${id('loans')},
     customer_id bigint NOT NULL,
-    application_id bigint NOT NULL,
+    application_id bigint,
     principal numeric(14, 2) NOT NULL,
     opened_at timestamptz NOT NULL,
     settled_at timestamptz,
@@ -156,14 +159,16 @@ const TABLES: Record<LenderTable, string> = {
     written_at timestamptz NOT NULL`,
   // Which partner received which customer's data of which category (PIPL art. 21, 23): lethe
   // reads it to know whom to ask to delete. partner_subject_ref is how the partner knows the
-  // customer. No foreign key: the ledger outlives nothing it points to, and must not block a
-  // customer's deletion.
+  // customer; ended_at is when the sharing ended with the partner holding nothing more (it
+  // confirmed deletion or returned the data), NULL while it may still be asked to purge. No
+  // foreign key: the ledger must not block a customer's deletion.
   data_sharing_ledger: `${id('data_sharing_ledger')},
     partner_id text NOT NULL,
     customer_id bigint NOT NULL,
     category text NOT NULL,
     partner_subject_ref text NOT NULL,
-    shared_at timestamptz NOT NULL`,
+    shared_at timestamptz NOT NULL,
+    ended_at timestamptz`,
   // The register of the paper archive (and of the removable media scans were kept on): one line
   // per archive box or medium, never the documents themselves. lethe cannot destroy a box; a
   // policy with action manual turns due lines into destruction tasks for people.
@@ -182,15 +187,19 @@ const TABLES: Record<LenderTable, string> = {
 const ADDED_COLUMNS: [table: LenderTable, column: string, type: string][] = [
   ['loans', 'repayment_account', 'text'],
   ['loans', 'contract_uri', 'text'],
+  // When the loan this application led to was repaid and closed (the servicing system sets it):
+  // the clock of approved-loan-applications. NULL for other applications, and while the debt is owed.
+  ['loan_applications', 'loan_closed_at', 'timestamptz'],
+  ['data_sharing_ledger', 'ended_at', 'timestamptz'],
 ];
 
 // Declared apart from the tables so a bulk load can drop them and add them back validated.
 // All NO ACTION: deleting a parent with children left fails, as in the lender's real schema.
-const FOREIGN_KEYS: [table: LenderTable, column: string, parent: LenderTable][] = [
+const FOREIGN_KEYS: [table: LenderTable, column: string, parent: LenderTable, onDelete?: 'SET NULL'][] = [
   ['loan_applications', 'customer_id', 'customers'],
   ['loan_application_documents', 'application_id', 'loan_applications'],
   ['loans', 'customer_id', 'customers'],
-  ['loans', 'application_id', 'loan_applications'],
+  ['loans', 'application_id', 'loan_applications', 'SET NULL'],
   ['transactions', 'customer_id', 'customers'],
   ['transactions', 'loan_id', 'loans'],
   ['kyc_records', 'customer_id', 'customers'],
@@ -217,6 +226,10 @@ const INDEXES: [name: string, table: LenderTable, columns: string][] = [
   // read only rejected applications past their clock, however many others the table holds.
   ['loan_applications_status_decided_at_id_idx', 'loan_applications', 'status, decided_at, id'],
   ['loan_applications_customer_id_idx', 'loan_applications', 'customer_id'],
+  // approved-loan-applications scans approved applications by the closing of their loan.
+  ['loan_applications_status_loan_closed_at_id_idx', 'loan_applications', 'status, loan_closed_at, id'],
+  // withdrawn and abandoned (pending) applications: by status, then their clocks.
+  ['loan_applications_status_applied_at_id_idx', 'loan_applications', 'status, applied_at, id'],
   ['loan_application_documents_application_id_idx', 'loan_application_documents', 'application_id'],
   ['loans_customer_id_idx', 'loans', 'customer_id'],
   ['loans_application_id_idx', 'loans', 'application_id'],
@@ -247,6 +260,7 @@ const INDEXES: [name: string, table: LenderTable, columns: string][] = [
   // The purge looks up who received a batch's subjects; termination reads a partner's holdings.
   ['data_sharing_ledger_customer_id_category_idx', 'data_sharing_ledger', 'customer_id, category'],
   ['data_sharing_ledger_partner_id_idx', 'data_sharing_ledger', 'partner_id, customer_id'],
+  ['data_sharing_ledger_ended_at_id_idx', 'data_sharing_ledger', 'ended_at, id'],
   ['paper_archive_boxes_closed_at_id_idx', 'paper_archive_boxes', 'closed_at, id'],
   ['paper_archive_boxes_customer_id_idx', 'paper_archive_boxes', 'customer_id'],
 ];
@@ -268,10 +282,16 @@ export async function createLenderSchema(db: Executor): Promise<void> {
   }
   const existing = new Set((await rows<{ name: string }>(db, sql`SELECT conname AS name FROM pg_constraint
     WHERE contype = 'f' AND connamespace = 'public'::regnamespace`)).map((r) => r.name));
-  for (const [table, column, parent] of FOREIGN_KEYS) {
-    if (existing.has(fkName(table, column))) continue;
-    await db.execute(sql.raw(`ALTER TABLE public.${table} ADD CONSTRAINT ${fkName(table, column)}
-      FOREIGN KEY (${column}) REFERENCES public.${parent} (id) ON DELETE NO ACTION`));
+  // A reference database made before a loan could outlive its application.
+  await db.execute(sql.raw('ALTER TABLE public.loans ALTER COLUMN application_id DROP NOT NULL'));
+  const setNull = new Set((await rows<{ name: string }>(db, sql`SELECT conname AS name FROM pg_constraint
+    WHERE contype = 'f' AND connamespace = 'public'::regnamespace AND confdeltype = 'n'`)).map((r) => r.name));
+  for (const [table, column, parent, onDelete] of FOREIGN_KEYS) {
+    const name = fkName(table, column);
+    if (existing.has(name) && (onDelete === undefined || setNull.has(name))) continue;
+    if (existing.has(name)) await db.execute(sql.raw(`ALTER TABLE public.${table} DROP CONSTRAINT ${name}`));
+    await db.execute(sql.raw(`ALTER TABLE public.${table} ADD CONSTRAINT ${name}
+      FOREIGN KEY (${column}) REFERENCES public.${parent} (id) ON DELETE ${onDelete ?? 'NO ACTION'}`));
   }
   for (const [name, table, columns] of INDEXES) {
     await db.execute(sql.raw(`CREATE INDEX IF NOT EXISTS ${name} ON public.${table} (${columns})`));

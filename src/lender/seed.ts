@@ -11,7 +11,7 @@ import { Rng } from './vocab.ts';
 import {
   consentsSql, customersSql, deviceRiskEventsSql, kycSql, marketingProfilesSql, type Range,
 } from './people.ts';
-import { applicationsSql, benchApplicationsSql, documentsSql, loansSql, transactionsSql } from './loans.ts';
+import { applicationsSql, benchApplicationsSql, documentsSql, loanClosedSql, loansSql, transactionsSql } from './loans.ts';
 import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, paperArchiveSql, salesRecordingsSql } from './records.ts';
 import { sharingLedgerSql } from './sharing.ts';
 
@@ -120,6 +120,7 @@ async function seedCustomerChunk(db: Executor, r: Rng, now: Date, ids: Range, su
   const apps = await append(db, now, summary, 'loan_applications', (b) => applicationsSql(r, ids, b));
   await append(db, now, summary, 'loan_application_documents', (b) => documentsSql(r, apps, b));
   const loans = await append(db, now, summary, 'loans', (b) => loansSql(r, apps, b));
+  await insert(db, now, loanClosedSql(loans));
   await append(db, now, summary, 'transactions', (b) => transactionsSql(r, loans, b));
   await append(db, now, summary, 'credit_negative_records', (b) => creditNegativeSql(r, loans, b));
   await append(db, now, summary, 'sales_recordings', (b) => salesRecordingsSql(r, loans, b));

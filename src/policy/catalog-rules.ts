@@ -152,6 +152,17 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
       if (misfit) r.problem(path, `${misfit}`);
     }
   }
+  p.keptWhile.forEach((k, i) => {
+    const t = table(k, `kept_while.${i}.table`);
+    const c = column(t, k.subject, `kept_while.${i}.subject`);
+    const own = src?.columns.get(p.source.subject);
+    if (c && own && c.baseType !== own.baseType) {
+      r.problem(`kept_while.${i}.subject`, `${describe(c)}, but the source subject ${describe(own)}: they must hold the same ids`);
+    }
+    if (t && c && !indexed(t, k.subject)) {
+      r.warning(`kept_while.${i}.subject`, `no index on ${shown(t)} starts with ${k.subject}, so each scan looks through the whole table for every record; create one: CREATE INDEX ON ${shown(t)} (${k.subject})`);
+    }
+  });
   p.suppress.forEach((s, i) => {
     const c = column(src, s.column, `suppress.${i}`);
     if (c && c.category !== 'S') r.problem(`suppress.${i}`, `${describe(c)}; a ${s.kind} column to suppress must hold text`);

@@ -72,6 +72,7 @@ export function columnTypeMap(tables: Map<string, TableInfo>, which: 'type' | 'b
 export function tablesOf(p: Policy): TableRef[] {
   const out: TableRef[] = [p.source, ...p.children];
   if (p.trigger.kind === 'consent_withdrawn') out.push(p.trigger.consent);
+  out.push(...p.keptWhile);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The catalogue as one standalone HTML page: inline style, no script, no external asset, every
 // value escaped; each policy starts on a new printed page when it does not fit the current one.
-import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, keptWhileText, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -52,6 +52,7 @@ function section(d: PolicyDoc): string {
     ['clock', clock],
     ['retain', noted(d.retain)],
     ['minimum', minimum],
+    ...(d.keptWhile.length > 0 ? [['kept while', prose(keptWhileText(d, (c) => `\`${c}\``))] as [string, string]] : []),
     ['maximum', d.maximum ? `${escapeHtml(d.maximum.period)}: no retention, floor or override may keep the records longer; basis: ${d.maximum.basis.map(noted).join('; ')}` : 'none'],
     ['action', action],
     ['children', d.children.length ? `${d.children.map((c) => `${code(c.table)} by ${code(c.foreignKey)}`).join('; ')} — destroyed before the record` : 'none'],

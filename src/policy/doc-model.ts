@@ -49,6 +49,8 @@ export interface PolicyDoc {
   deidentification: string | undefined;
   /** Contact columns hashed into the suppression list after a refusal. */
   suppress: { column: string; kind: string }[];
+  /** Tables whose rows of the same subject keep these records (`kept_while`). */
+  keptWhile: { table: string; subject: string }[];
   children: { table: string; foreignKey: string }[];
   partners: boolean;
   basis: Noted[];
@@ -179,6 +181,7 @@ export function describePolicy(p: Policy): PolicyDoc {
     })),
     deidentification: p.action.kind === 'anonymise' ? describeDeidentification(p.action.fields, p.source.subject) : undefined,
     suppress: p.suppress.map((x) => ({ column: x.column, kind: x.kind })),
+    keptWhile: p.keptWhile.map((k) => ({ table: tableName(k), subject: k.subject })),
     children: p.children.map((ch) => ({ table: tableName(ch), foreignKey: ch.foreignKey })),
     partners: p.partners === 'notify',
     basis: p.basis.map((b, i) => ({ text: b, note: c.at('basis', i) })),
@@ -192,6 +195,11 @@ export const FLOOR_KIND_TEXT: Record<FloorKind, string> = {
   regulator: "a regulator's rule, not a law: keeps the records for the business, but an erasure request destroys them at once",
   analogy: 'applied by analogy, not set by a law for these records: keeps them for the business, but an erasure request destroys them at once',
 };
+
+/** The kept-while row, in either format. */
+export function keptWhileText(d: PolicyDoc, code: (s: string) => string): string {
+  return `not due while the subject still has a row in ${d.keptWhile.map((k) => `${code(k.table)} (by ${code(k.subject)})`).join(' or ')}, whatever the clock says`;
+}
 
 /** The suppression row, in either format. */
 export function suppressText(d: PolicyDoc, code: (s: string) => string): string {

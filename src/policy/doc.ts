@@ -2,7 +2,7 @@
 // enforces, on which table, from which clock, for how long, how, and on what legal basis.
 // Deterministic (no date, no absolute path) so a checked-in copy can be compared byte for byte.
 import type { Policy } from './types.ts';
-import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, describePolicies, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
+import { DOC_LEGEND, DOC_TITLE, EVIDENCE_RETENTION, FLOOR_KIND_TEXT, describePolicies, keptWhileText, manualText, suppressText, type Noted, type PolicyDoc } from './doc-model.ts';
 import { renderHtml } from './doc-html.ts';
 
 export type DocFormat = 'md' | 'html';
@@ -55,6 +55,7 @@ function section(d: PolicyDoc): string[] {
     ['minimum', d.minimum
       ? `${mdText(d.minimum.period)} from ${code(d.minimum.from)}${d.minimum.overridden ? ' — *set by this deployment\'s override file*' : ''}; ${d.minimum.kind}: ${mdText(FLOOR_KIND_TEXT[d.minimum.kind])}; basis: ${d.minimum.basis.map(noted).join('; ')}${d.minimum.reason ? `; reason: ${mdText(d.minimum.reason)}` : ''}`
       : 'none (no floor: an erasure request destroys at once)'],
+    ...(d.keptWhile.length > 0 ? [['kept while', keptWhileText(d, code)] as [string, string]] : []),
     ['maximum', d.maximum ? `${mdText(d.maximum.period)}: no retention, floor or override may keep the records longer; basis: ${d.maximum.basis.map(noted).join('; ')}` : 'none'],
     ['action', d.register ? manualText(d.register, code) : d.action === 'delete' ? 'delete' : `anonymise: ${d.fields.map((f) => `${code(f.column)} ${mdText(f.strategy)}${f.note ? ` (*${mdText(f.note)}*)` : ''}`).join('; ')}. Result: ${mdText(d.deidentification ?? '')}`],
     ['children', d.children.length ? `${d.children.map((ch) => `${code(ch.table)} by ${code(ch.foreignKey)}`).join('; ')} — destroyed before the record` : 'none'],

@@ -176,6 +176,7 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     partners: raw.partners,
     suppress: suppress.contacts,
     objects,
+    keptWhile: (raw.kept_while ?? []).map((k) => ({ ...tableRef(k.table), subject: k.subject })),
     version,
     file,
     text,

@@ -167,8 +167,8 @@ export const policySchema = strict({
   partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
   register: register.optional(),
   suppress: z.array(suppressEntry).min(1, 'must name at least one contact column').optional(),
-
   objects: objects.optional(),
+  kept_while: z.array(strict({ table: tableName, subject: identifier })).min(1, 'must name at least one table').optional(),
 });
 
 export type RawPolicy = z.infer<typeof policySchema>;

@@ -51,6 +51,12 @@ export interface Maximum {
   basis: string[];
 }
 
+/** A table whose rows of the same subject keep the policy's records (`kept_while`). */
+export interface Dependent extends TableRef {
+  /** Its column holding the same ids as the policy's `source.subject`. */
+  subject: string;
+}
+
 /** A contact column whose keyed hash is kept after a refusal (src/suppress/). */
 export interface SuppressContact {
   column: string;
@@ -115,6 +121,11 @@ export interface Policy {
   suppress: SuppressContact[];
   /** Files the source rows point to (`objects:`), deleted from their stores after the rows go. */
   objects: ObjectColumn[];
+  /**
+   * The records are not due while their subject still has a row in any of these tables: proof
+   * of consent outlives the data processed under it. Empty: no such condition.
+   */
+  keptWhile: Dependent[];
   /** sha256 (hex) of the file's bytes: evidence names the exact rules that applied. */
   version: string;
   /** Path as given to the loader, for messages. */

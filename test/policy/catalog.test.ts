@@ -79,6 +79,20 @@ describe('checkCatalog', () => {
     expect(() => castType(apps, 'nope')).toThrow('cat.apps has no column nope');
   });
 
+  it('checks kept_while and suppress columns: the table and column exist, the ids are of the same type, contacts are text', async () => {
+    const kept = (rest: string) => policy(SOURCE, [...EXPIRY, rest]);
+    expect((await check(kept('kept_while: [{ table: cat.docs_indexed, subject: app_id }]'))).problems).toEqual([]);
+    const r = await check(kept('kept_while: [{ table: cat.consents, subject: purpose }, { table: cat.nope, subject: x }]'));
+    expect(r.problems).toEqual([
+      `${FILE}:13:46: kept_while[0].subject: purpose is text, but the source subject customer_id is bigint: they must hold the same ids`,
+      `${FILE}:13:66: kept_while[1].table: table cat.nope does not exist`,
+    ]);
+    expect(r.warnings).toEqual([`${FILE}:13:46: kept_while[0].subject: no index on cat.consents starts with purpose, so each scan looks through the whole table for every record; create one: CREATE INDEX ON cat.consents (purpose)`]);
+    const consent = ['trigger: { kind: consent_withdrawn, consent: { table: cat.consents, subject: customer_id, purpose_column: purpose, purpose: m, withdrawn_at: withdrawn_at } }', 'retain: P0D', 'action: delete'];
+    const s = await check(policy(SOURCE, [...consent, 'suppress: [email, { column: amount, kind: phone }]']));
+    expect(s.problems).toEqual([`${FILE}:13:19: suppress[1]: amount is numeric(14,2); a phone column to suppress must hold text`]);
+  });
+
   it('reports missing tables and columns at the line that names them', async () => {
     const r = await check(policy(['  table: cat.appz', '  key: id', '  subject: customer_id'], EXPIRY));
     expect(r.problems).toEqual([`${FILE}:7:10: source.table: table cat.appz does not exist`]);

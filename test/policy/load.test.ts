@@ -171,7 +171,7 @@ describe('parsePolicy: problems at file:line:col', () => {
     [BASE + 'children:\n  - { table: docs, key: id }\n', `${FILE}:19:5: children[0].foreign_key is required`],
     [BASE + 'children:\n  - { table: docs, key: id, foreign_key: a }\n  - { table: public.docs, key: id, foreign_key: b }\n',
       `${FILE}:20:14: children[1].table public.docs is listed twice`],
-    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, maximum, action, children, partners, register, suppress, objects)`],
+    [BASE + 'owner: risk-team\n', `${FILE}:18:1: unknown key "owner" (allowed: id, title, category, classification, basis, source, trigger, retain, minimum, maximum, action, children, partners, register, suppress, objects, kept_while)`],
     [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法] }\n', `${FILE}:18:1: minimum.kind is required and must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
     [BASE + 'minimum: { period: P1Y, from: decided_at, basis: [反洗钱法], kind: statute }\n', `${FILE}:18:64: minimum.kind "statute" must be law (a law or administrative regulation, 法律、行政法规: defers an erasure request), regulator (a regulator's rule) or analogy (a rule for something else, applied by analogy) — the last two yield to an erasure request`],
     [BASE + 'maximum: { period: P7D, basis: [征信业管理条例 第十六条] }\n', `${FILE}:16:9: retain P30D is longer than the maximum P7D (征信业管理条例 第十六条): no retention, floor or override may keep these records past it`],

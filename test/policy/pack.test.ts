@@ -24,6 +24,7 @@ import { approximateDays, parseDuration, subtractDuration, type Duration } from 
 import { one, rows } from '../../src/db/sql.ts';
 import { registry } from '../../jobs/index.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
+import { sweepInline } from '../fixtures/sweep-inline.ts';
 
 const PACK = fileURLToPath(new URL('../../policies', import.meta.url));
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -47,6 +48,27 @@ const INSERTS: Record<string, Insert> = {
       VALUES (${c}::bigint, ${v ? 'approved' : 'rejected'}, 5000, '2005-01-01', ${ts(at)}) RETURNING id),
     d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://x', '2005-01-01' FROM a)
     SELECT id::text AS id FROM a`,
+  'withdrawn-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
+      VALUES (${c}::bigint, ${v ? 'approved' : 'withdrawn'}, 5000, '2005-01-01', ${ts(at)}) RETURNING id),
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://x', '2005-01-01' FROM a)
+    SELECT id::text AS id FROM a`,
+  // applied_at is NOT NULL: the out-of-scope variant is an approved application filed at the same time.
+  'abandoned-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
+      VALUES (${c}::bigint, ${v ? 'approved' : 'pending'}, 5000, ${ts(at)}, ${v ? ts(at) : sql`NULL`}) RETURNING id),
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'income_proof', 'oss://x', '2005-01-01' FROM a)
+    SELECT id::text AS id FROM a`,
+  // Out of scope: a withdrawal not yet recorded (no decided_at), whatever its loan_closed_at says.
+  'approved-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at, loan_closed_at)
+      VALUES (${c}::bigint, ${v ? 'withdrawn' : 'approved'}, 5000, '2005-01-01', ${v ? sql`NULL` : sql`'2005-01-02'::timestamptz`}, ${ts(at)}) RETURNING id),
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_back', 'oss://x', '2005-01-01' FROM a)
+    SELECT id::text AS id FROM a`,
+  // The two consent policies split the table by purpose: each one's other purpose is the other's (see below).
+  'consent-records': (c, at) => sql`INSERT INTO consents (customer_id, purpose, granted_at, withdrawn_at)
+    VALUES (${c}::bigint, 'credit_report', '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
+  'marketing-consent-records': (c, at) => sql`INSERT INTO consents (customer_id, purpose, granted_at, withdrawn_at)
+    VALUES (${c}::bigint, 'marketing', '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
+  'data-sharing-ledger': (c, at) => sql`INSERT INTO data_sharing_ledger (partner_id, customer_id, category, partner_subject_ref, shared_at, ended_at)
+    VALUES ('huidai-facilitator', ${c}::bigint, 'loan-application', 'HD-1', '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'approved-loan-files': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c}::bigint, 'approved', 5000, '2005-01-01', '2005-01-02') RETURNING id)
     INSERT INTO loans (customer_id, application_id, principal, opened_at, settled_at, closed_at, repayment_account, contract_uri)
@@ -70,9 +92,11 @@ const INSERTS: Record<string, Insert> = {
 
 /** The policies whose clock column may be NULL (a NULL clock has not started). */
 const NULLABLE_CLOCK = new Set(['customer-profile-anonymise', 'kyc-records', 'rejected-loan-applications', 'approved-loan-files',
-  'credit-negative-records', 'sales-recordings', 'complaint-records', 'paper-loan-applications']);
+  'credit-negative-records', 'sales-recordings', 'complaint-records', 'paper-loan-applications', 'withdrawn-loan-applications',
+  'approved-loan-applications', 'consent-records', 'marketing-consent-records', 'data-sharing-ledger']);
 /** Policies with a `where` that the out_of_scope variant fails. */
-const HAS_SCOPE = new Set(['rejected-loan-applications', 'approved-loan-files', 'paper-loan-applications']);
+const HAS_SCOPE = new Set(['rejected-loan-applications', 'approved-loan-files', 'paper-loan-applications', 'withdrawn-loan-applications',
+  'abandoned-loan-applications', 'approved-loan-applications']);
 
 interface Seeded { past: string; before: string; notStarted?: string; outOfScope?: string }
 
@@ -200,6 +224,33 @@ describe('the default policy pack on the reference lender', () => {
     for (const p of policies) expect(p.basis.length, p.id).toBeGreaterThan(0);
     // 征信业管理条例 art. 16: five years is a ceiling the credit policy carries.
     expect(get('credit-negative-records').maximum?.period.iso).toBe('P5Y');
+  });
+
+  it('keeps a marketing consent while its customer still has a marketing profile, then lets it go', async () => {
+    const p = policies.find((x) => x.id === 'marketing-consent-records')!;
+    const customer = (await one<{ id: string }>(t.db, INSERTS['customer-profile-anonymise']!('', null)))!.id;
+    await one(t.db, INSERTS['marketing-consent-records']!(customer, subtractDuration(NOW, parseDuration('P4Y')!)));
+    await t.db.execute(sql`INSERT INTO marketing_profiles (customer_id, phone, email, segment, created_at, updated_at)
+      VALUES (${customer}::bigint, '13800000001', 'a@b.cn', 'young', '2005-01-01', '2005-01-01')`);
+    const due = async (id = p.id) => (await plan(ctx, rules, { now: NOW, subject: customer, policyIds: [id] }))[0]!.due;
+    expect(await due()).toBe(0);
+    await t.db.execute(sql`DELETE FROM marketing_profiles WHERE customer_id = ${customer}::bigint`);
+    expect(await due()).toBe(1);
+    // The other consent policy takes only the other purposes.
+    expect(await due('consent-records')).toBe(0);
+  });
+
+  it('deletes an approved application and its documents after the AML ten years, and the loan outlives it, unlinked', async () => {
+    const customer = (await one<{ id: string }>(t.db, INSERTS['customer-profile-anonymise']!('', null)))!.id;
+    const closed = subtractDuration(NOW, parseDuration('P10Y1D')!);
+    const app = (await one<{ id: string }>(t.db, INSERTS['approved-loan-applications']!(customer, closed)))!.id;
+    const [loan] = await rows<{ id: string }>(t.db, sql`INSERT INTO loans (customer_id, application_id, principal, opened_at, settled_at, closed_at)
+      VALUES (${customer}::bigint, ${app}::bigint, 5000, '2005-01-03', ${closed.toISOString()}::timestamptz, ${closed.toISOString()}::timestamptz) RETURNING id::text AS id`);
+    const only = (await buildRuleset(t.db, policies.filter((p) => p.id === 'approved-loan-applications'))).ruleset;
+    await sweepInline(ctx, only);
+    expect(await count(t.db, 'loan_applications', sql`id = ${app}::bigint`)).toBe(0);
+    expect(await count(t.db, 'loan_application_documents', sql`application_id = ${app}::bigint`)).toBe(0);
+    expect(await rows(t.db, sql`SELECT application_id FROM loans WHERE id = ${loan!.id}::bigint`)).toEqual([{ application_id: null }]);
   });
 
   it('cites laws, never a file outside the repository', () => {
