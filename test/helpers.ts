@@ -81,6 +81,32 @@ export function createQueuePrefix(label = 't'): { prefix: string; cleanup(): Pro
   };
 }
 
+/** Every key under the prefix with every value it holds, as text: what Redis knows of a test's queues. */
+export async function redisDump(prefix: string): Promise<string> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const out: string[] = [];
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        out.push(key);
+        const type = await redis.type(key);
+        if (type === 'string') out.push(String(await redis.get(key)));
+        else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
+        else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+        else if (type === 'set') out.push(JSON.stringify(await redis.smembers(key)));
+        else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+        else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+      }
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return out.join('\n');
+}
+
 /** A Config as the CLI would build it, pointed at the test database and prefix. */
 export function testConfig(t: { url: string }, extra: Record<string, string> = {}): Config {
   return loadConfig({ database: true, secret: true }, {

@@ -28,4 +28,23 @@ describe('describeError', () => {
     expect(d).toMatch(/^PostgreSQL error 23503: constraint \S+: table \S+/);
     expect(d).not.toContain(c!.id);
   });
+
+  it('withholds the text of whatever a trigger or function raises, whatever SQLSTATE it claims', async () => {
+    for (const [code, message] of [['P0001', 'cannot delete applicant 张伟 mobile 13800138000'], ['23514', 'applicant 张伟 (13800138000) may not go'],
+      ['22023', 'bad phone "13800138000"'], ['23503', 'update or delete on table "张伟" violates foreign key constraint "13800138000" on table "x"']]) {
+      const e = await t.db.execute(sql.raw(`DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '${code}', MESSAGE = '${message}'; END $$`)).catch((x: unknown) => x);
+      const d = describeError(e);
+      expect(d, code).toBe(`PostgreSQL error ${code}: message withheld: raised by a trigger or function in the database, its text may carry personal data`);
+    }
+    const assert = await t.db.execute(sql.raw(`DO $$ BEGIN ASSERT false, 'applicant 张伟'; END $$`)).catch((x: unknown) => x);
+    expect(describeError(assert)).toMatch(/^PostgreSQL error P0004: message withheld/);
+  });
+
+  it('keeps the server\'s own wording it knows to name only tables and constraints, and withholds any other', () => {
+    const server = (code: string, message: string) => describeError(Object.assign(new Error(message), { code, message, routine: 'ri_ReportViolation' }));
+    expect(server('23505', 'duplicate key value violates unique constraint "customers_pkey"')).toBe('PostgreSQL error 23505: duplicate key value violates unique constraint "customers_pkey"');
+    expect(server('40P01', 'deadlock detected')).toBe('PostgreSQL error 40P01: deadlock detected');
+    expect(server('XX000', 'could not find tuple for applicant 13800138000')).toBe('PostgreSQL error XX000: message withheld: its wording is not one lethe knows to be free of values');
+    expect(server('23505', 'duplicate key 13800138000')).toMatch(/message withheld/);
+  });
 });

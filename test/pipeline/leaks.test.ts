@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { Redis } from 'ioredis';
-import { createQueuePrefix, createTestDb, REDIS_URL, TEST_SECRET, testConfig, waitFor, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, redisDump, REDIS_URL, TEST_SECRET, testConfig, waitFor, type TestDb } from '../helpers.ts';
 import { seedSmallLender, type SmallLender } from '../fixtures/small-lender.ts';
 import { runCli } from '../cli/run-cli.ts';
 import { rows } from '../../src/db/sql.ts';
@@ -19,31 +18,6 @@ import { enqueueDueRequests } from '../../src/partners/sweep.ts';
 import { registry as jobs } from '../../jobs/index.ts';
 import { sweepInline } from '../fixtures/sweep-inline.ts';
 import { startHarness } from '../fixtures/partners/harness.ts';
-
-async function redisDump(prefix: string): Promise<string> {
-  const redis = new Redis(REDIS_URL);
-  const out: string[] = [];
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      for (const key of keys) {
-        out.push(key);
-        const type = await redis.type(key);
-        if (type === 'string') out.push(String(await redis.get(key)));
-        else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-        else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-        else if (type === 'set') out.push(JSON.stringify(await redis.smembers(key)));
-        else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-        else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-      }
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return out.join('\n');
-}
 
 describe('no personal data in evidence, logs or Redis', () => {
   let t: TestDb;
