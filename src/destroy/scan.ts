@@ -81,8 +81,8 @@ export async function scanPage(ctx: EngineContext, rules: Ruleset, scanId: strin
     }
     const page = (await takePage(tx, rules, p, scan, batchSize)).rows;
     if (page.length === 0) {
-      // The subject filter is a raw id: kept only while the scan is open.
-      await tx.execute(sql`UPDATE lethe.scans SET status = 'done', subject = NULL, finished_at = ${new Date()} WHERE id = ${scanId}`);
+      // The subject filter is a raw id, the cursor a raw business key: kept only while the scan is open.
+      await tx.execute(sql`UPDATE lethe.scans SET status = 'done', subject = NULL, cursor = NULL, finished_at = ${new Date()} WHERE id = ${scanId}`);
       return { kind: 'done' } as const;
     }
     const last = page[page.length - 1]!;

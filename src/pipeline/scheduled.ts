@@ -22,7 +22,8 @@ export async function startScheduledScan(ctx: EngineContext, p: Policy): Promise
   });
 }
 
+/** A failed scan keeps its reason, not its raw subject id or the last business key it paged past. */
 export async function failScan(ctx: EngineContext, scanId: string, reason: string): Promise<void> {
-  await ctx.db.execute(sql`UPDATE lethe.scans SET status = 'failed', error = ${reason}, finished_at = ${ctx.clock.now()}
+  await ctx.db.execute(sql`UPDATE lethe.scans SET status = 'failed', subject = NULL, cursor = NULL, error = ${reason}, finished_at = ${ctx.clock.now()}
     WHERE id = ${scanId} AND status IN ('pending', 'running')`);
 }

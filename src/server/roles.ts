@@ -44,10 +44,12 @@ export const DASHBOARD_PREFIX = '/queues';
  * roles by method for every route under the prefix, registered with `securedUnder()`. Reading
  * the queues is for every role; bull-board's actions (retry, clean, remove, pause, add…) write
  * to Redis and need an operator. Lesser roles also get the board in read-only mode, so the page
- * offers them no action buttons.
+ * offers them no action buttons. Redis's own report (version, OS, memory, clients) describes
+ * the infrastructure, not the queues: operators only. The most specific entry wins.
  */
 export const PREFIX_ROLES = {
   [`GET ${DASHBOARD_PREFIX}`]: EVERYONE,
+  [`GET ${DASHBOARD_PREFIX}/api/redis/stats`]: ['operator'],
   [`PUT ${DASHBOARD_PREFIX}`]: ['operator'],
   [`POST ${DASHBOARD_PREFIX}`]: ['operator'],
   [`PATCH ${DASHBOARD_PREFIX}`]: ['operator'],
@@ -55,12 +57,14 @@ export const PREFIX_ROLES = {
 
 export type SecuredPrefix = keyof typeof PREFIX_ROLES;
 
-/** The prefix entry a route falls under (the path is the prefix, or below it), if any. */
+/** The most specific prefix entry a route falls under (the path is the prefix, or below it), if any. */
 export function prefixOf(method: string, url: string): SecuredPrefix | undefined {
-  return (Object.keys(PREFIX_ROLES) as SecuredPrefix[]).find((key) => {
-    const p = splitRoute(key);
-    return p.method === method && (url === p.url || url.startsWith(`${p.url}/`));
-  });
+  return (Object.keys(PREFIX_ROLES) as SecuredPrefix[])
+    .filter((key) => {
+      const p = splitRoute(key);
+      return p.method === method && (url === p.url || url.startsWith(`${p.url}/`));
+    })
+    .sort((a, b) => b.length - a.length)[0];
 }
 
 /** Probes for load balancers and orchestrators: they say nothing about the data. */

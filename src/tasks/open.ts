@@ -61,7 +61,7 @@ export async function openTasksForScan(ctx: EngineContext, rules: Ruleset, scanI
     }
     if (p.action.kind !== 'manual') throw new Error(`policy ${p.id} is not a manual policy`);
     const result = scan.mode === 'restricted' ? none : await openTasks(tx, ctx, rules, p, p.action.register, scan, taskDue);
-    await tx.execute(sql`UPDATE lethe.scans SET status = 'done', subject = NULL, pages = pages + 1, found = found + ${result.added},
+    await tx.execute(sql`UPDATE lethe.scans SET status = 'done', subject = NULL, cursor = NULL, pages = pages + 1, found = found + ${result.added},
       finished_at = ${new Date()} WHERE id = ${scanId}`);
     return result;
   });

@@ -157,6 +157,19 @@ describe('dashboard for a viewer and an operator', () => {
     expect(asOperator.every((x) => !x.readOnlyMode)).toBe(true);
   });
 
+  it('Redis\'s own report (version, OS, memory) is for operators only, by token or by session', async () => {
+    const url = `${DASHBOARD_PREFIX}/api/redis/stats`;
+    for (const role of ROLES.filter((r) => r !== 'operator')) {
+      expect((await get(url, bearer(f.tokens[role]))).statusCode, role).toBe(403);
+      const bySession = await get(url, asSession(role));
+      expect(bySession.statusCode, role).toBe(403);
+      expect(bySession.body, role).not.toMatch(/redis_version|used_memory|"os"/);
+    }
+    const op = await get(url, asSession('operator'));
+    expect(op.statusCode).toBe(200);
+    expect(op.body).toMatch(/version/);
+  });
+
   it('a viewer cannot retry a failed job (403, still failed); an operator can (waiting)', async () => {
     const id = await failedJob();
     const retry = (role: Role, headers: Record<string, string> = {}) =>
