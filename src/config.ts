@@ -13,6 +13,8 @@ export const DEFAULT_CONCURRENCY = 2;
 
 export interface Config {
   readonly databaseUrl: string | undefined;
+  /** DATABASE_URL was set for a command that never reads it (`demo`): it says so. */
+  readonly databaseUrlIgnored: boolean;
   readonly redisUrl: string;
   readonly secret: string | undefined;
   readonly policiesDir: string;
@@ -132,6 +134,8 @@ export const ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export interface ConfigNeeds {
   database?: boolean;
   secret?: boolean;
+  /** The command must never touch a database it did not create (`demo`): DATABASE_URL is not even parsed. */
+  ignoreDatabase?: boolean;
 }
 
 /**
@@ -139,7 +143,7 @@ export interface ConfigNeeds {
  * and what is wrong; the value of LETHE_SECRET never appears in a message.
  */
 export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && !(needs.ignoreDatabase && k === 'DATABASE_URL')));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -157,6 +161,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
   }
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
+    databaseUrlIgnored: Boolean(needs.ignoreDatabase && env.DATABASE_URL),
     redisUrl: e.REDIS_URL,
     secret: e.LETHE_SECRET,
     policiesDir: e.LETHE_POLICIES,

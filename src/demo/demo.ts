@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import { deriveKeys } from '../crypto/keys.ts';
 import { systemClock } from '../clock.ts';
-import { openPglite, openPostgres, type Database } from '../db/connect.ts';
+import { openPglite, type Database } from '../db/connect.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createLenderSchema } from '../lender/schema.ts';
 import { seedLender } from '../lender/seed.ts';
@@ -31,6 +31,8 @@ export const DEMO_CUSTOMERS = 2000;
 
 export interface DemoReport {
   database: string;
+  /** DATABASE_URL was set: the demo left that database alone and says so. */
+  databaseUrlIgnored: boolean;
   secretSource: 'env' | 'generated';
   seeded: Record<string, number>;
   heldSubject: string | undefined;
@@ -53,12 +55,12 @@ function demoSecret(cfg: Config, dir: string): { secret: string; source: 'env' |
   return { secret: readFileSync(file, 'utf8').trim(), source: 'generated' };
 }
 
-async function openDemoDatabase(cfg: Config, dir: string): Promise<{ database: Database; label: string }> {
-  if (cfg.databaseUrl) {
-    const database = openPostgres(cfg.databaseUrl, { maxConnections: cfg.concurrency + 3 });
-    await migrateDatabase(database, cfg.databaseUrl);
-    return { database, label: 'PostgreSQL at DATABASE_URL' };
-  }
+/**
+ * Always the demo's own embedded database, whatever DATABASE_URL says: the demo seeds 2,000
+ * synthetic customers and sweeps with the shipped policies, which on a real database (the one
+ * the README has the reader export) would destroy real records.
+ */
+async function openDemoDatabase(dir: string): Promise<{ database: Database; label: string }> {
   // A fresh embedded database each run, so the report is the same every time.
   rmSync(join(dir, 'pgdata'), { recursive: true, force: true });
   const database = await openPglite(join(dir, 'pgdata'));
@@ -78,7 +80,7 @@ async function tableCounts(db: Database['db'], tables: string[]): Promise<Map<st
 export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, customers = DEMO_CUSTOMERS): Promise<DemoReport> {
   mkdirSync(DEMO_DIR, { recursive: true });
   const { secret, source } = demoSecret(cfg, DEMO_DIR);
-  const { database, label } = await openDemoDatabase(cfg, DEMO_DIR);
+  const { database, label } = await openDemoDatabase(DEMO_DIR);
   try {
     const db = database.db;
     await createLenderSchema(db);
@@ -115,7 +117,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     const [sample] = await rows<Record<string, unknown>>(db, sql`SELECT seq, policy_id, trigger, action, "table", record_ref, subject_ref, fields, actor, occurred_at, hash
       FROM lethe.evidence ORDER BY seq LIMIT 1`);
     return {
-      database: label, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
+      database: label, databaseUrlIgnored: cfg.databaseUrlIgnored, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
       kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
       erasure, evidence: { records: verified.records, ok: verified.ok }, sample, partners: delivered,
     };

@@ -13,8 +13,8 @@ export const demoCommand: Command = {
   help: `Usage: lethe demo [--customers N] [--json]
 
 Seeds a synthetic consumer lender (--customers, default ${DEMO_CUSTOMERS}, their loan applications,
-documents, device events…) into an embedded PGlite database under ./.lethe/ (or into
-DATABASE_URL if set), places a legal hold, shows the plan, runs one sweep through the real
+documents, device events…) into an embedded PGlite database under ./.lethe/ — never into
+DATABASE_URL, which it leaves alone even when set —, places a legal hold, shows the plan, runs one sweep through the real
 BullMQ pipeline (Redis at REDIS_URL) with the policies in ./policies, verifies the evidence
 chain and prints what was destroyed, held and kept. Each run starts from a fresh database.
 The rejected applications' destruction also notifies a partner: a reference partner on
@@ -27,9 +27,11 @@ Examples:
   async run(args, io) {
     const { flags } = parseFlags('demo', args, { json: { type: 'boolean' }, customers: { type: 'string' } });
     const customers = parseCustomers(optionalString(flags, 'customers'));
-    const cfg = loadConfig({});
+    const cfg = loadConfig({ ignoreDatabase: true });
     await assertRedisAnswers(cfg.redisUrl);
     if (!flags.json) io.err('lethe demo: seeding a synthetic lender and sweeping it (about half a minute)…');
+    // Said before anything happens, on stderr too under --json: the demo never touches that database.
+    if (cfg.databaseUrlIgnored) io.err('lethe demo: DATABASE_URL is set and ignored: the demo never touches that database; it uses its own embedded one under ./.lethe/');
     const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), customers);
     if (flags.json) printJson(io, report);
     else printReport(io, report);
@@ -76,7 +78,7 @@ function printReport(io: Io, r: DemoReport): void {
   const children = r.sweep.policies.reduce((a, p) => a + p.children, 0);
   const held = r.sweep.policies.reduce((a, p) => a + p.held, 0);
   io.out([
-    `lethe demo — ${r.database}`,
+    `lethe demo — ${r.database}${r.databaseUrlIgnored ? ' (DATABASE_URL is set and was not touched)' : ''}`,
     r.secretSource === 'generated' ? 'LETHE_SECRET was not set: the demo made one and keeps it in .lethe/secret (never use it in production).' : 'Using LETHE_SECRET from the environment.',
     '',
     `Seeded: ${Object.entries(r.seeded).map(([k, v]) => `${v} ${k}`).join(', ')}`,
