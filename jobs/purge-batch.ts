@@ -6,12 +6,21 @@ import { purgeAndCheck } from '../src/destroy/post-check.ts';
 import { describeError } from '../src/log.ts';
 import { deliveryJobId } from '../src/partners/sweep.ts';
 import { deletionJobId } from '../src/objects/sweep.ts';
+import { recordPurgeTime } from '../src/pipeline/timing.ts';
 
 export const purgeBatchJob: Processor<'purge-batch'> = async (data, ctx) => {
   try {
+    const started = performance.now();
     // purgeBatch, then the post-destruction check once committed: a survivor is reported, not retried.
     const outcome = await purgeAndCheck(ctx, ctx.rules, data.batchId);
-    ctx.log.debug({ batchId: data.batchId, ...outcome, partnerRequests: outcome.partnerRequests?.length, objectDeletions: outcome.objectDeletions?.length }, 'batch purged');
+    const ms = Math.round(performance.now() - started);
+    if (outcome.status === 'done') {
+      // The operator's one line per batch: which policy, how many records, how long.
+      const policy = await recordPurgeTime(ctx.db, data.batchId, ms);
+      const { partnerRequests, objectDeletions, status: _status, ...counts } = outcome;
+      ctx.log.info({ policy, records: outcome.destroyed + outcome.anonymised, ms, ...counts,
+        partnerRequests: partnerRequests?.length, objectDeletions: objectDeletions?.length, batch: data.batchId }, 'batch purged');
+    }
     // After commit only: a request never leaves before its destruction. Lost here, the sweep re-enqueues it.
     for (const r of outcome.partnerRequests ?? []) {
       await ctx.enqueue('notify-partner', { requestId: r.id, partnerId: r.partnerId }, deliveryJobId(r.id, 0));

@@ -19,19 +19,27 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
     scanId = first;
   }
   let pages = 0;
+  let records = 0;
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
   try {
     // Paper and media: due register rows go into destruction tasks for people, never into batches.
     if (policy.action.kind === 'manual') {
       const opened = await openTasksForScan(ctx, ctx.rules, scanId, ctx.config.taskDue);
+      ctx.log.info({ policy: policy.id, tasked: opened.added, held: opened.held, ms: ms(), scan: scanId }, 'scan finished: due register rows put into destruction tasks');
       return { scanId, tasks: opened.tasks, lines: opened.added, held: opened.held, unmapped: opened.unmapped };
     }
     for (;;) {
       // Closing: stop between pages; the scan's cursor is committed, a later job resumes it.
       if (ctx.signal.aborted) return { scanId, pages, paused: true };
       const step = await scanPage(ctx, ctx.rules, scanId, ctx.config.batchSize);
-      if (step.kind === 'done') return { scanId, pages };
+      if (step.kind === 'done') {
+        ctx.log.info({ policy: policy.id, records, batches: pages, ms: ms(), scan: scanId }, 'scan finished');
+        return { scanId, pages };
+      }
       await ctx.enqueue('purge-batch', { batchId: step.batchId }, step.batchId);
       pages++;
+      records += step.size;
     }
   } catch (e) {
     if (ctx.job.isLastAttempt) await failScan(ctx, scanId, describeError(e));

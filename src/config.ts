@@ -5,6 +5,7 @@ import { MIN_EVIDENCE_RETAIN_DAYS, approximateDays, parseDuration, type Duration
 import { parseSigningKey, parseVerifyKey, type KeyObject } from './evidence/keys.ts';
 import { hasHashTag, isClusterUrl } from './pipeline/redis.ts';
 import { operatorNameProblem } from './operators/identity.ts';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './time.ts';
 
 export const MIN_SECRET_BYTES = 32;
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -21,6 +22,10 @@ export interface Config {
   /** YAML file of per-deployment policy periods (src/policy/overrides.ts); none when unset. */
   readonly policyOverrides: string | undefined;
   readonly logLevel: string;
+  /** `pretty`: one readable line per event; `json`: pino's lines. Default: pretty when stderr is a terminal. */
+  readonly logFormat: 'json' | 'pretty' | undefined;
+  /** IANA zone for times people read (tables, pages, the register); JSON and the API stay UTC. */
+  readonly timeZone: string;
   readonly operator: string | undefined;
   /** BullMQ key prefix; tests give each file its own. */
   readonly queuePrefix: string;
@@ -93,6 +98,8 @@ const envSchema = z.object({
   LETHE_POLICIES: z.string().min(1, 'must not be empty').default('./policies'),
   LETHE_POLICY_OVERRIDES: z.string().min(1, 'must not be empty').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { message: 'must be json or pretty' }).optional(),
+  LETHE_TIMEZONE: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Asia/Shanghai or UTC').default(DEFAULT_TIME_ZONE),
   // Four eyes compares operators as people (src/operators/identity.ts): a look-alike is refused here.
   LETHE_OPERATOR: z.string().trim().min(1, 'must not be empty')
     .superRefine((v, ctx) => {
@@ -167,6 +174,8 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     policiesDir: e.LETHE_POLICIES,
     policyOverrides: e.LETHE_POLICY_OVERRIDES,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    timeZone: e.LETHE_TIMEZONE,
     operator: e.LETHE_OPERATOR,
     queuePrefix: e.LETHE_QUEUE_PREFIX,
     batchSize: e.LETHE_BATCH_SIZE,

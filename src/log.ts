@@ -1,13 +1,25 @@
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './log-pretty.ts';
+import { DEFAULT_TIME_ZONE } from './time.ts';
 
 export type { Logger };
+
+export interface LogOptions {
+  /** `pretty` on a terminal by default (src/log-pretty.ts), `json` otherwise. */
+  format?: 'json' | 'pretty' | undefined;
+  /** The zone of the time a pretty line shows (LETHE_TIMEZONE); JSON lines carry UTC. */
+  timeZone?: string;
+}
 
 /**
  * Logs go to stderr (stdout is for the command's output and `--json`). lethe never logs
  * business values: only lethe's own ids, policy ids, counts and pseudonymous refs.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, opts: LogOptions = {}): Logger {
+  const options = { level, base: { ...bindings }, timestamp: pino.stdTimeFunctions.isoTime };
+  const pretty = (opts.format ?? (process.stderr.isTTY ? 'pretty' : 'json')) === 'pretty';
+  if (!pretty) return pino(options, pino.destination(2));
+  return pino(options, prettyStream(process.stderr, opts.timeZone ?? DEFAULT_TIME_ZONE, Boolean(process.stderr.isTTY)));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

@@ -38,7 +38,7 @@ export function config(needs: ConfigNeeds): Config {
 
 /** Opens the database named by DATABASE_URL and checks the lethe schema is the one we know. */
 export async function openRuntime(cfg: Config, opts: { clock?: Clock; checkSchema?: boolean } = {}): Promise<Runtime> {
-  const log = createLogger(cfg.logLevel);
+  const log = createLogger(cfg.logLevel, {}, { format: cfg.logFormat, timeZone: cfg.timeZone });
   const database = openPostgres(cfg.databaseUrl!, { maxConnections: cfg.concurrency + 3 });
   try {
     await assertReachable(database.db, cfg.databaseUrl!);

@@ -54,7 +54,9 @@ export const scans = lethe.table('scans', {
   createdAt: ts('created_at').notNull(),
   finishedAt: ts('finished_at'),
   error: text('error'),
-}, (t) => [index('scans_run_idx').on(t.runId), index('scans_open_idx').on(t.status)]);
+}, (t) => [index('scans_run_idx').on(t.runId), index('scans_open_idx').on(t.status),
+  // /metrics reads each policy's last finished policy-wide scan at every scrape.
+  index('scans_done_idx').on(t.policyId, t.finishedAt).where(sql`status = 'done' AND mode = 'policy'`)]);
 
 /**
  * One purge transaction's worth of records. `keys` holds the business keys only while the
@@ -81,6 +83,8 @@ export const batches = lethe.table('batches', {
   error: text('error'),
   createdAt: ts('created_at').notNull(),
   finishedAt: ts('finished_at'),
+  /** How long the purge job took (transaction and post-destruction check): /metrics' histogram. */
+  purgeMs: integer('purge_ms'),
 }, (t) => [index('batches_run_idx').on(t.runId), index('batches_open_idx').on(t.status, t.createdAt)]);
 
 /**

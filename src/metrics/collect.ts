@@ -7,6 +7,8 @@ import { rows } from '../db/sql.ts';
 import { workingDaysLeft } from '../erasure/workdays.ts';
 import { taskCounts } from '../tasks/list.ts';
 import { storeCounts } from '../objects/status.ts';
+import type { PolicyCounts } from '../plan/plan.ts';
+import { batchDurations } from './histogram.ts';
 
 /** Open erasure requests with this many working days left or fewer count as due soon. */
 export const DUE_SOON_WORKING_DAYS = 3;
@@ -15,8 +17,27 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
   return new Gauge({ name, help, labelNames, registers: [registry] });
 }
 
-export async function collectMetrics(db: Executor, now: Date): Promise<{ contentType: string; text: string }> {
+/** What `plan` counts now, per policy: the due gauges. Left out, they are not reported. */
+export type DueNow = () => Promise<Pick<PolicyCounts, 'id' | 'due' | 'held' | 'deferred'>[]>;
+
+export async function collectMetrics(db: Executor, now: Date, dueNow?: DueNow): Promise<{ contentType: string; text: string }> {
   const registry = new Registry();
+  if (dueNow) {
+    // The plan's own counts: what the next sweep would destroy, and what holds and floors keep.
+    const due = gauge(registry, 'lethe_records_due', 'Records due now that nothing stops (the next sweep destroys or anonymises them, or puts them into destruction tasks), by policy', ['policy']);
+    const heldNow = gauge(registry, 'lethe_records_held', 'Records due now that a legal hold keeps, by policy', ['policy']);
+    const deferred = gauge(registry, 'lethe_records_deferred', 'Records due now that a statutory minimum still keeps, by policy', ['policy']);
+    for (const c of await dueNow()) {
+      due.set({ policy: c.id }, c.due);
+      heldNow.set({ policy: c.id }, c.held);
+      deferred.set({ policy: c.id }, c.deferred);
+    }
+  }
+  const lastScan = gauge(registry, 'lethe_scan_last_success_timestamp_seconds', 'When the last policy-wide scan of each policy finished (Unix seconds): alert when it is older than a few LETHE_SCAN_EVERY', ['policy']);
+  for (const r of await rows<{ policy_id: string; at: string }>(db, sql`SELECT policy_id, extract(epoch FROM max(finished_at))::text AS at
+    FROM lethe.scans WHERE status = 'done' AND mode = 'policy' GROUP BY policy_id`)) {
+    lastScan.set({ policy: r.policy_id }, Math.floor(Number(r.at)));
+  }
   const destroyed = gauge(registry, 'lethe_records_destroyed', 'Records destroyed so far, by policy', ['policy']);
   const anonymised = gauge(registry, 'lethe_records_anonymised', 'Records anonymised so far, by policy', ['policy']);
   const held = gauge(registry, 'lethe_records_held_skips', 'Times a due record was kept by a legal hold, by policy', ['policy']);
@@ -86,5 +107,5 @@ export async function collectMetrics(db: Executor, now: Date): Promise<{ content
     for (const status of ['pending', 'deleted', 'failed'] as const) objects.set({ store: c.store, status }, c[status]);
     objectsOldest.set({ store: c.store }, c.oldest_pending_seconds);
   }
-  return { contentType: registry.contentType, text: await registry.metrics() };
+  return { contentType: registry.contentType, text: `${await registry.metrics()}\n${await batchDurations(db)}` };
 }

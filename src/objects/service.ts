@@ -51,7 +51,8 @@ export async function startObjectService(
   const workers = await startObjectWorkers(base, jobs, runtime, opts);
   // A pending row is left alone for one interval: its own job normally takes it first.
   const sweep = async () => {
-    const n = await enqueueDueDeletions(base, base.enqueue, opts.everyMs);
+    // requeue: a finished job of the same id (kept for the dashboard) must not block the attempt.
+    const n = await enqueueDueDeletions(base, opts.queues.requeue, opts.everyMs);
     if (n > 0) base.log.info({ objects: n }, 'enqueued object deletions due for an attempt');
   };
   const timer = setInterval(() => void sweep().catch((e) => base.log.error({ err: describeError(e) }, 'object sweep failed')), opts.everyMs);

@@ -38,9 +38,10 @@ export async function startPartnerService(
   // A pending row is left alone for one interval: its own job normally takes it first.
   const sweep = async () => {
     await syncTerminations(base, base.rules, registry, 'system:partner-registry');
-    const n = await enqueueDueRequests(base, base.enqueue, interval);
+    // requeue: a finished job of the same id (kept for the dashboard) must not block the attempt.
+    const n = await enqueueDueRequests(base, opts.queues.requeue, interval);
     if (n > 0) base.log.warn({ requests: n }, 're-enqueued partner requests whose delivery jobs were missing');
-    await chaseOverdue(base, base.enqueue);
+    await chaseOverdue(base, opts.queues.requeue);
   };
   const timer = setInterval(() => void sweep().catch((e) => base.log.error({ err: describeError(e) }, 'partner sweep failed')), interval);
   base.log.info({ partners: registry.partners.length, file: registry.file }, 'partner delivery started');

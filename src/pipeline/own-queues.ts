@@ -8,7 +8,7 @@ import type { RedisClient } from './redis.ts';
 import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
 import type { JobContext } from './workers.ts';
-import type { JobName, JobPayloads, Queues } from './queues.ts';
+import { KEEP_COMPLETED, KEEP_FAILED, type JobName, type JobPayloads, type Queues } from './queues.ts';
 
 const STALL_LOCK_MS = 10_000;
 
@@ -51,7 +51,7 @@ export async function startOwnQueueWorkers<K extends JobName>(
       }
     }, {
       connection: opts.connection, prefix: opts.prefix, concurrency: target.concurrency,
-      removeOnComplete: { count: 0 }, removeOnFail: { count: 0 },
+      removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED,
       // A dead worker's active jobs hold the target's global concurrency slots until BullMQ
       // declares them stalled: keep that short (the lock is renewed while a job runs).
       lockDuration: STALL_LOCK_MS, stalledInterval: STALL_LOCK_MS / 2,

@@ -41,15 +41,24 @@ export const QUEUE_OF: { readonly [K in JobName]: QueueName } = {
 
 export const QUEUE_NAMES: readonly QueueName[] = ['scan', 'purge', 'partners', 'objects'];
 
+/**
+ * What the queue dashboard (bull-board) can show: each queue's last finished jobs, bounded so
+ * Redis does not grow. Keeping a finished job keeps its id taken, which is why work PostgreSQL
+ * says is still open is put back with `requeue` (it removes a finished job of that id first).
+ */
+export const KEEP_COMPLETED = { count: 1000, age: 24 * 3600 } as const;
+export const KEEP_FAILED = { count: 1000, age: 7 * 24 * 3600 } as const;
+const HISTORY = { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } as const;
+
 const JOB_OPTIONS: { readonly [K in JobName]: JobsOptions } = {
   'scan-policy': { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
   'purge-batch': { attempts: 3, backoff: { type: 'exponential', delay: 1000 } },
   'erase-subject': { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
-  // One attempt per job: the outbox row counts attempts and schedules the next one itself. A
-  // failed job is not kept: its id must stay free for the sweep to enqueue the attempt again.
-  'notify-partner': { attempts: 1, removeOnFail: true },
+  // One attempt per job: the outbox row counts attempts and schedules the next one itself; the
+  // periodic sweep puts a lost attempt back with `requeue`, which frees the id of a finished job.
+  'notify-partner': { attempts: 1 },
   // Likewise: lethe.object_deletions keeps the attempts and the backoff.
-  'delete-object': { attempts: 1, removeOnFail: true },
+  'delete-object': { attempts: 1 },
 };
 
 export type Enqueue = <K extends JobName>(name: K, data: JobPayloads[K], jobId?: string, opts?: { delayMs?: number }) => Promise<void>;
@@ -90,7 +99,7 @@ export class Queues {
   constructor(readonly connection: RedisClient, readonly prefix: string) {
     this.queues = new Map(QUEUE_NAMES.map((q) => [q, new Queue(q, {
       connection, prefix,
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } },
+      defaultJobOptions: HISTORY,
     })]));
   }
 
@@ -114,8 +123,7 @@ export class Queues {
   private ownQueue(name: string): Queue {
     let q = this.ownQueues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.connection, prefix: this.prefix,
-        defaultJobOptions: { removeOnComplete: true, removeOnFail: { count: 1000 } } });
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: HISTORY });
       this.ownQueues.set(name, q);
     }
     return q;
@@ -129,7 +137,7 @@ export class Queues {
 
   readonly enqueue: Enqueue = async (name, data, jobId, opts) => {
     await this.target(name, data).add(name, data, {
-      ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}), ...(opts?.delayMs ? { delay: Math.max(0, opts.delayMs) } : {}),
+      ...HISTORY, ...JOB_OPTIONS[name], ...(jobId ? { jobId } : {}), ...(opts?.delayMs ? { delay: Math.max(0, opts.delayMs) } : {}),
     });
   };
 

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { durationMs } from '../duration.ts';
 import { LOCKS } from '../db/sql.ts';
 import { describeError } from '../log.ts';
-import { Queues, redisConnection, type QueueName } from './queues.ts';
+import { KEEP_COMPLETED, KEEP_FAILED, Queues, redisConnection, type QueueName } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
 import { closeFinishedScheduledRuns } from './runs.ts';
@@ -33,7 +33,8 @@ export async function syncSchedulers(queues: Queues, rules: Ruleset, everyMs: nu
   const wanted = new Set(rules.policies.map((p) => `${SCHEDULER_PREFIX}${p.id}`));
   for (const p of rules.policies) {
     await scan.upsertJobScheduler(`${SCHEDULER_PREFIX}${p.id}`, { every: everyMs }, {
-      name: 'scan-policy', data: { policyId: p.id }, opts: { attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+      name: 'scan-policy', data: { policyId: p.id },
+      opts: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
     });
   }
   for (const s of await scan.getJobSchedulers()) {

@@ -10,7 +10,7 @@ import { PolicyError } from '../errors.ts';
 import { PolicyChangedError } from '../destroy/scan.ts';
 import type { PartnerRuntime } from '../partners/deliver.ts';
 import type { ObjectRuntime } from '../objects/deliver.ts';
-import { QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
+import { KEEP_COMPLETED, KEEP_FAILED, QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
 
 export interface JobContext extends EngineContext {
   readonly rules: Ruleset;
@@ -72,8 +72,8 @@ export function startWorkers(
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: queue === 'purge' ? opts.concurrency : Math.max(1, Math.min(opts.concurrency, 2)),
-    removeOnComplete: { count: 0 },
-    removeOnFail: { count: 1000 },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
   }));
   for (const w of workers) w.on('error', (err) => base.log.error({ err: describeError(err) }, 'worker error'));
   return {

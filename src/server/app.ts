@@ -36,8 +36,8 @@ const QUIET_ROUTES = new Set(['/healthz', '/readyz']);
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const log = deps.ctx.log.child({ component: 'http' });
   const app = Fastify({
+    // No logger (so no request logging of fastify's own): requests are logged in onResponse below.
     logger: false,
-    disableRequestLogging: true,
     bodyLimit: BODY_LIMIT_BYTES,
     // HEAD twins of GET routes would bypass the role table's one-key-per-route view.
     exposeHeadRoutes: false,

@@ -32,7 +32,7 @@ Examples:
     if (!flags.json) io.err('lethe demo: seeding a synthetic lender and sweeping it (about half a minute)…');
     // Said before anything happens, on stderr too under --json: the demo never touches that database.
     if (cfg.databaseUrlIgnored) io.err('lethe demo: DATABASE_URL is set and ignored: the demo never touches that database; it uses its own embedded one under ./.lethe/');
-    const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), customers);
+    const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, {}, { format: cfg.logFormat, timeZone: cfg.timeZone }), customers);
     if (flags.json) printJson(io, report);
     else printReport(io, report);
     return report.evidence.ok && report.sweep.policies.every((p) => p.failed === 0) && report.partners.unsettled === 0 && report.partners.failed === 0 ? 0 : 1;

@@ -31,7 +31,10 @@ Examples:
       const policyIds = selectPolicies('sweep', rules, optionalString(flags, 'policy'));
       const started = Date.now();
       const bar = progressLine(io, !flags.json);
-      const result = await sweep(rt.ctx, rules, cfg, registry, {
+      // The bar says what the per-batch info lines would: on a terminal they would break it up.
+      const quiet = !flags.json && io.isTTY && rt.log.level === 'info';
+      const ctx = quiet ? { ...rt.ctx, log: rt.log.child({}, { level: 'warn' }) } : rt.ctx;
+      const result = await sweep(ctx, rules, cfg, registry, {
         policyIds,
         actor: `operator:${operatorName(cfg)}`,
         onProgress: ({ totals, batchesOpen }) => {

@@ -1,0 +1,2 @@
+ALTER TABLE "lethe"."batches" ADD COLUMN "purge_ms" integer;--> statement-breakpoint
+CREATE INDEX "scans_done_idx" ON "lethe"."scans" USING btree ("policy_id","finished_at") WHERE status = 'done' AND mode = 'policy';
