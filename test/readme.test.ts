@@ -28,6 +28,12 @@ describe('README', () => {
     expect(COMMANDS.filter((c) => !readme.includes(`lethe ${c.name}`)).map((c) => c.name)).toEqual([]);
   });
 
+  it('lists every section and subsection in its contents', () => {
+    const contents = readme.slice(readme.indexOf('\n## Contents\n'), readme.indexOf('\n## ', readme.indexOf('\n## Contents\n') + 5));
+    const headings = [...readme.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!).filter((h) => h !== 'Contents');
+    expect(headings.filter((h) => !contents.includes(`](#${slug(h)})`))).toEqual([]);
+  });
+
   it('links only inside the repository, to files that exist and headings that exist', () => {
     const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
     for (const [, target] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
