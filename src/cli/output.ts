@@ -23,7 +23,8 @@ export function printJson(io: Io, value: unknown): void {
 export function table(headers: string[], rowsIn: (string | number | null | undefined)[][]): string {
   const cells = [headers, ...rowsIn.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => width(r[i] ?? ''))));
-  const numeric = headers.map((_, i) => rowsIn.length > 0 && rowsIn.every((r) => typeof r[i] === 'number'));
+  // Numbers align right; a blank cell (no such count for that row) does not stop that.
+  const numeric = headers.map((_, i) => rowsIn.some((r) => typeof r[i] === 'number') && rowsIn.every((r) => typeof r[i] === 'number' || r[i] === ''));
   const line = (r: string[]) => r.map((c, i) => (numeric[i] ? pad(c, widths[i]!, true) : pad(c, widths[i]!, false))).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }

@@ -7,7 +7,7 @@ import { Queues, redisConnection } from './queues.ts';
 import { startWorkers, type JobRegistry } from './workers.ts';
 import { reenqueueOpenWork } from './reconcile.ts';
 import { linesTasked } from '../tasks/open.ts';
-import { countDeferred, countRestricted, type PolicyCounts } from '../plan/plan.ts';
+import { countDeferred, countDueAndHeld, countRestricted, type PolicyCounts } from '../plan/plan.ts';
 import { objectRuntime } from '../objects/service.ts';
 import { drainRunObjects, type DrainResult } from '../objects/drain.ts';
 
@@ -88,7 +88,8 @@ export async function sweep(
       id: p.id, action: p.action.kind,
       due: destroyed + anonymised + failed + tasked,
       ...(p.action.kind === 'manual' ? { tasked } : {}),
-      held: t?.held ?? 0,
+      // A manual policy's held register rows stay out of every task and so out of lethe.batches.
+      held: p.action.kind === 'manual' ? (await countDueAndHeld(ctx, rules, p, { now })).held : t?.held ?? 0,
       deferred: await countDeferred(ctx.db, rules, p, { now }),
       restricted: await countRestricted(ctx.db, rules, p, { now }),
       destroyed, anonymised, failed,

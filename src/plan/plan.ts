@@ -6,7 +6,8 @@ import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import type { Policy } from '../policy/types.ts';
-import { candidates, col, floorPassed, isRestricted, sourceTable, subjectIs, sweepableParts } from '../destroy/predicates.ts';
+import { candidates, col, eligible, floorPassed, isRestricted, sourceTable, subjectIs, sweepableParts } from '../destroy/predicates.ts';
+import { onOpenTaskLine } from '../tasks/open.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { previewErasure, type ErasurePreview } from './erasure-preview.ts';
 import type { FloorKind } from '../policy/schema.ts';
@@ -25,6 +26,12 @@ export interface PolicyCounts {
   destroyed: number;
   anonymised: number;
   failed: number;
+  /**
+   * Manual policies only. In `plan`: register rows already on an open destruction task (the
+   * people have them; a sweep does not task them again, so they are not `due`). In `sweep`:
+   * the rows this sweep put into tasks (its `due`).
+   */
+  tasked?: number;
   /** Who set the policy's floor (`law` defers an erasure request, the others yield to it); null: none. */
   floor?: FloorKind | null;
   /** With a subject: what an erasure request for them would do now. */
@@ -71,9 +78,24 @@ export async function countRestricted(db: Executor, rules: Ruleset, p: Policy, o
   return countWhere(db, p, sql`${isRestricted(p, keyType(rules, p))} AND NOT ${floorPassed(p, opts.now)} AND ${subjectFilter(rules, p, opts.subject)}`);
 }
 
+/**
+ * What a sweep at `now` would take, as disjoint parts. A manual policy's scan puts due register
+ * rows into destruction tasks, once: rows already on an open task line are not due again.
+ */
+function dueParts(rules: Ruleset, p: Policy, opts: PlanOptions): SQL[] {
+  const subject = subjectFilter(rules, p, opts.subject);
+  if (p.action.kind === 'manual') return [sql`${eligible(p, opts.now)} AND NOT ${onOpenTaskLine(p)} AND ${subject}`];
+  return sweepableParts(p, opts.now, keyType(rules, p)).map((w) => sql`${w} AND ${subject}`);
+}
+
+/** A manual policy's due register rows already on an open destruction task line. */
+async function countTasked(db: Executor, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<number> {
+  return countWhere(db, p, sql`${eligible(p, opts.now)} AND ${onOpenTaskLine(p)} AND ${subjectFilter(rules, p, opts.subject)}`);
+}
+
 /** Eligible records split into held and due. Without active holds this is one count per part. */
-async function countDueAndHeld(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
-  const parts = sweepableParts(p, opts.now, keyType(rules, p)).map((w) => sql`${w} AND ${subjectFilter(rules, p, opts.subject)}`);
+export async function countDueAndHeld(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<{ due: number; held: number }> {
+  const parts = dueParts(rules, p, opts);
   const holds = await heldSubjects(ctx.db, p.id);
   if (holds.size === 0) return { due: await countParts(ctx.db, p, parts), held: 0 };
   const perSubject = await rows<{ s: string | null; n: string }>(ctx.db, sql`SELECT s, count(*)::text AS n FROM (${sql.join(
@@ -96,6 +118,7 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
     destroyed: action === 'delete' ? due : 0,
     anonymised: action === 'anonymise' ? due : 0,
     failed: 0,
+    ...(action === 'manual' ? { tasked: await countTasked(ctx.db, rules, p, opts) } : {}),
     floor: p.minimum?.kind ?? null,
     ...(opts.subject === undefined ? {} : { on_erasure: await previewErasure(ctx, rules, p, opts.subject, opts.now) }),
   };

@@ -41,6 +41,12 @@ interface DueRow extends Record<string, unknown> {
   media: string | null;
 }
 
+/** The register row is on an open line of a destruction task already: no scan tasks it again. */
+export function onOpenTaskLine(p: Policy): SQL {
+  return sql`EXISTS (SELECT 1 FROM lethe.destruction_task_lines l
+    WHERE l.policy_id = ${p.id} AND l.state = 'open' AND l.record_key = ${col(p.source.key)}::text)`;
+}
+
 /** What a manual policy's scan of `mode` may put into a task at `asOf`, holds aside. */
 export function taskable(p: Policy, mode: ScanMode, asOf: Date): SQL {
   // An erasure request ignores the clock, never the floor (a floored box is simply not tasked yet).
@@ -78,8 +84,7 @@ async function openTasks(
       ${col(register.location)}::text AS location, ${col(register.mediaClass)}::text AS media
     FROM ${sourceTable(p)} t
     WHERE ${taskable(p, scan.mode, asOf)} AND ${subject}
-      AND NOT EXISTS (SELECT 1 FROM lethe.destruction_task_lines l
-        WHERE l.policy_id = ${p.id} AND l.state = 'open' AND l.record_key = ${col(p.source.key)}::text)
+      AND NOT ${onOpenTaskLine(p)}
     ORDER BY ${col(p.source.key)} LIMIT ${MAX_LINES_PER_SCAN}`);
   const holds = await heldSubjects(tx, p.id);
   const byMethod = new Map<string, (DueRow & { ref: string | null })[]>();

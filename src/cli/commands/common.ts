@@ -20,13 +20,26 @@ export function selectPolicies(command: string, rules: Ruleset, id: string | und
   return [id];
 }
 
-export function countsTable(rowsIn: PolicyCounts[]): string {
-  const sum = (k: keyof PolicyCounts) => rowsIn.reduce((a, r) => a + (r[k] as number), 0);
+/**
+ * The per-policy counts as a table, with every count the JSON has. A plan's columns say what a
+ * sweep now *would* do; a sweep's what it did. `tasked`, for paper and media policies: in a
+ * plan the rows already in open destruction tasks, in a sweep the rows it put into tasks.
+ */
+export function countsTable(rowsIn: PolicyCounts[], kind: 'plan' | 'sweep'): string {
+  const sum = (k: keyof PolicyCounts) => rowsIn.reduce((a, r) => a + ((r[k] as number | undefined) ?? 0), 0);
+  const manual = rowsIn.some((r) => r.action === 'manual');
+  const plan = kind === 'plan';
+  const cols: [string, keyof PolicyCounts][] = [
+    ['due', 'due'], ['held', 'held'], ['deferred', 'deferred'], ['restricted', 'restricted'],
+    ...(manual ? [[plan ? 'in tasks' : 'put in tasks', 'tasked'] as [string, keyof PolicyCounts]] : []),
+    [plan ? 'would destroy' : 'destroyed', 'destroyed'], [plan ? 'would anonymise' : 'anonymised', 'anonymised'],
+    ...(plan ? [] : [['failed', 'failed'] as [string, keyof PolicyCounts]]),
+  ];
   return table(
-    ['policy', 'action', 'due', 'held', 'deferred', 'destroyed', 'anonymised', 'failed'],
+    ['policy', 'action', ...cols.map(([h]) => h)],
     [
-      ...rowsIn.map((r) => [r.id, r.action, r.due, r.held, r.deferred, r.destroyed, r.anonymised, r.failed]),
-      ['total', '', sum('due'), sum('held'), sum('deferred'), sum('destroyed'), sum('anonymised'), sum('failed')],
+      ...rowsIn.map((r) => [r.id, r.action, ...cols.map(([, k]) => (r[k] as number | undefined) ?? (k === 'tasked' ? '' : 0))]),
+      ['total', '', ...cols.map(([, k]) => sum(k))],
     ],
   );
 }

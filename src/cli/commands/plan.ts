@@ -5,14 +5,17 @@ import { loadRuleset, withRuntime } from '../runtime.ts';
 import { fixedClock, systemClock } from '../../clock.ts';
 import { plan } from '../../plan/plan.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 import { POLICY_FLAGS, countsTable, policiesDir, selectPolicies } from './common.ts';
 
 export const planCommand: Command = {
   help: `Usage: lethe plan [--policies DIR] [--policy ID] [--subject ID] [--as-of ISO] [--json]
 
 Counts, per policy, the records a sweep would destroy or anonymise now (or at --as-of), and
-those a legal hold (held) or a statutory minimum (deferred) keeps. Changes nothing.
-Counts are of source records; children are not included.
+those a legal hold (held) or a statutory minimum (deferred) keeps. Changes nothing: a sweep
+right after does exactly what the plan counted. Counts are of source records; children are not
+included. For paper and media (action manual), due rows are the ones the sweep would put into
+destruction tasks; rows already in an open task are counted apart ("in tasks", tasked in --json).
 
 With --subject, also what an erasure request for that subject would do now (on_erasure in
 --json): destroy, defer (only a floor set by a law or administrative regulation defers it;
@@ -31,7 +34,7 @@ Examples:
       const policyIds = selectPolicies('plan', rules, optionalString(flags, 'policy'));
       const counts = await plan(rt.ctx, rules, { now: rt.ctx.clock.now(), subject: optionalString(flags, 'subject'), policyIds });
       if (flags.json) printJson(io, { as_of: rt.ctx.clock.now().toISOString(), policies: counts });
-      else io.out(`Plan as of ${rt.ctx.clock.now().toISOString()} (nothing is changed)\n\n${countsTable(counts)}`);
+      else io.out(`Plan as of ${localTime(rt.ctx.clock.now(), cfg.timeZone)} (nothing is changed)\n\n${countsTable(counts, 'plan')}`);
       const erasure = counts.filter((c) => c.on_erasure && c.on_erasure.destroy + c.on_erasure.defer + c.on_erasure.held > 0);
       if (!flags.json && optionalString(flags, 'subject') !== undefined) {
         io.out(`\nAn erasure request for this subject now would:\n${erasure.length === 0 ? 'find nothing to erase' : table(['policy', 'floor', 'destroy', 'defer', 'held'],

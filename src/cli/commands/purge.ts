@@ -39,7 +39,7 @@ Examples:
         reason, requestedBy: `operator:${operatorName(cfg)}`, ttl: cfg.purgeApprovalTtl,
       });
       if (flags.json) printJson(io, view);
-      else io.out(`${describe(view)}\n\nAsk another operator to run: npx lethe purge approve ${view.id}`);
+      else io.out(`${describe(view)}\n\nAsk another operator to review it and run:\n  npx lethe purge approve ${view.id} --plan-hash ${view.plan.hash}`);
       return 0;
     });
   },
@@ -119,7 +119,7 @@ function describe(v: PurgeView): string {
   return [
     `Manual purge ${v.id}: ${v.status} — requested by ${v.requested_by} at ${v.requested_at}${v.approved_by ? `, approved by ${v.approved_by}` : `, expires ${v.expires_at}`}`,
     `Reason: ${v.reason}`,
-    `Plan ${v.plan.hash.slice(0, 16)}…: ${v.plan.total} records`,
+    `Plan hash ${v.plan.hash} (the approver passes it as --plan-hash): ${v.plan.total} records`,
     table(['policy', 'action', 'records', 'samples (record refs)'], v.plan.policies.map((p) => [p.id, p.action, p.records, p.samples.map((s) => `${s.slice(0, 12)}…`).join(' ')])),
     ...(v.outcome ? ['', `Executed: ${v.outcome.destroyed} destroyed, ${v.outcome.anonymised} anonymised, ${v.outcome.held} held, ${v.outcome.skipped} skipped (changed or no longer due), ${v.outcome.failed} failed.`] : []),
   ].join('\n');

@@ -48,7 +48,7 @@ Examples:
       if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies, objects: { deleted: result.objects.deleted, not_deleted: result.objects.notDeleted } });
       else {
         const children = result.policies.reduce((a, p) => a + p.children, 0);
-        io.out(`Sweep ${result.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n${countsTable(result.policies)}`);
+        io.out(`Sweep ${result.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n${countsTable(result.policies, 'sweep')}`);
         if (children > 0) io.out(`\n${children} child rows destroyed with their records.`);
         const o = result.objects;
         if (o.deleted + o.notDeleted > 0) {
