@@ -51,7 +51,7 @@ describe('plan = sweep on the reference lender and the shipped pack', () => {
     const held = await one<{ s: string }>(t.db, sql`SELECT b.customer_id::text AS s FROM paper_archive_boxes b
       JOIN loan_applications a ON a.customer_id = b.customer_id AND a.status = 'rejected'
       GROUP BY b.customer_id ORDER BY count(*) DESC, b.customer_id LIMIT 1`);
-    await addHold(ctx, { subject: held!.s, reason: 'litigation', actor: 'test' });
+    await addHold(ctx, rules, { subject: held!.s, reason: 'litigation', actor: 'test' });
 
     const first = await plan(ctx, rules, { now });
     expect(first.find((p) => p.id === PAPER)!.due, 'the seed has paper boxes due').toBeGreaterThan(0);
