@@ -125,8 +125,8 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
 }
 
 export async function plan(ctx: EngineContext, rules: Ruleset, opts: PlanOptions & { policyIds?: string[] }): Promise<PolicyCounts[]> {
-  // The same check as hold, erase and purge: a plan for a misspelt id must not say "nothing due".
-  if (opts.subject !== undefined) canonicalSubject(rules, opts.subject);
+  // The same check as hold, erase and purge, by the chosen policies: a misspelt id must not plan "nothing due".
+  if (opts.subject !== undefined) canonicalSubject(rules, opts.subject, opts.policyIds);
   const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
   const out: PolicyCounts[] = [];
   // One policy at a time: a plan must not crowd out the workers' connections.
