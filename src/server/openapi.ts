@@ -12,14 +12,17 @@ const str = (description: string, extra: Schema = {}): Schema => ({ type: 'strin
 const object = (properties: Record<string, Schema>, required: string[], extra: Schema = {}): Schema =>
   ({ type: 'object', additionalProperties: false, properties, required, ...extra });
 
+/** Subject ids are taken only as the subject column prints them (src/subjects/canonical.ts). */
+const SUBJECT_DOC = 'a data subject id, written as the subject column prints it (no leading zeros, sign or spaces for an integer column); another spelling is a 400 naming the one to use';
+
 const SECURED_DOCS: Record<SecuredRoute, Doc> = {
   'POST /events/consent-withdrawn': {
     summary: 'Schedules the subject\'s consent scan after a withdrawal',
-    body: object({ subject: str('the data subject id', { maxLength: 128 }), purpose: str('the consent purpose'), withdrawn_at: str('ISO 8601 instant', { format: 'date-time' }) }, ['subject', 'purpose']),
+    body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), purpose: str('the consent purpose'), withdrawn_at: str('ISO 8601 instant', { format: 'date-time' }) }, ['subject', 'purpose']),
   },
   'POST /erasure-requests': {
     summary: 'Records an erasure request and schedules its scan',
-    body: object({ subject: str('the data subject id', { maxLength: 128 }), ticket: str('the ticket it came in by') }, ['subject', 'ticket']),
+    body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), ticket: str('the ticket it came in by') }, ['subject', 'ticket']),
   },
   'GET /erasure-requests': { summary: 'Lists erasure requests' },
   'GET /erasure-requests/:id': { summary: 'One erasure request and its outcome' },
@@ -27,7 +30,7 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
   'GET /holds': { summary: 'Active legal holds (subjects as pseudonymous refs)' },
   'POST /holds': {
     summary: 'Places a legal hold: once this returns, no purge destroys the subject\'s records',
-    body: object({ subject: str('a data subject id', { maxLength: 128 }), reason: str('why', { maxLength: 500 }), policy: str('only this policy') }, ['subject', 'reason']),
+    body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), reason: str('why', { maxLength: 500 }), policy: str('only this policy') }, ['subject', 'reason']),
   },
   'POST /holds/:id/release': {
     summary: 'Releases a legal hold',
@@ -37,7 +40,7 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
   'GET /evidence/export': { summary: 'The destruction register as json or csv (query: from, to, format)' },
   'POST /purge-requests': {
     summary: 'Requests a manual purge (four eyes: another token approves it)',
-    body: object({ policy: str('a policy id'), subject: str('a data subject id', { maxLength: 128 }), reason: str('why', { maxLength: 500 }) }, ['reason'],
+    body: object({ policy: str('a policy id'), subject: str(SUBJECT_DOC, { maxLength: 128 }), reason: str('why', { maxLength: 500 }) }, ['reason'],
       { oneOf: [{ required: ['policy'] }, { required: ['subject'] }] }),
   },
   'POST /purge-requests/:id/approve': {
