@@ -18,6 +18,13 @@ import { enqueueDueRequests } from '../../src/partners/sweep.ts';
 import { registry as jobs } from '../../jobs/index.ts';
 import { sweepInline } from '../fixtures/sweep-inline.ts';
 import { startHarness } from '../fixtures/partners/harness.ts';
+import { startTestS3, TEST_CREDENTIALS } from '../fixtures/s3.ts';
+import { DOCS, FACES, NOW as OBJECTS_NOW, policyDir, seedWorld, uploaded } from '../objects/world.ts';
+import { loadPolicies } from '../../src/policy/load.ts';
+import { buildRuleset } from '../../src/policy/ruleset.ts';
+import { deriveKeys } from '../../src/crypto/keys.ts';
+import { sweep } from '../../src/pipeline/sweep.ts';
+import { startObjectService } from '../../src/objects/service.ts';
 
 describe('no personal data in evidence, logs or Redis', () => {
   let t: TestDb;
@@ -157,4 +164,59 @@ describe('no personal data in partner notifications\' logs, Redis or evidence', 
       await h.close();
     }
   }, 90_000);
+});
+
+describe('no object key or URI in logs, Redis or evidence', () => {
+  it('a sweep whose files the store workers delete through a store failing half its requests, at trace level', async () => {
+    const t = await createTestDb('leaks-objects');
+    const q = createQueuePrefix('leaks-objects');
+    const s3 = await startTestS3([FACES, DOCS]);
+    Object.assign(process.env, TEST_CREDENTIALS);
+    const lines: string[] = [];
+    const log = pino({ level: 'trace' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    const config = testConfig(t, { LETHE_QUEUE_PREFIX: q.prefix });
+    const ctx = { db: t.db, keys: deriveKeys(TEST_SECRET), clock: { now: () => new Date(OBJECTS_NOW.getTime() + (Date.now() - started)) }, log };
+    const started = Date.now();
+    const connection = redisConnection(config.redisUrl);
+    const queues = new Queues(connection, q.prefix);
+    try {
+      await seedWorld(t.db);
+      for (const o of uploaded()) await s3.put(o.bucket, o.key);
+      const stores = s3.registry([s3.store('faces', FACES), s3.store('docs', DOCS, { maxAttempts: 6 })]);
+      const rules = (await buildRuleset(t.db, await loadPolicies(policyDir()), stores)).ruleset;
+      // Half the requests fail (503), during the sweep and after: retries, warnings, error paths.
+      s3.fault = { failRate: 0.5 };
+      await sweep(ctx, rules, config, jobs, { actor: 'operator:test' });
+      const service = await startObjectService({ ...ctx, rules, config, enqueue: queues.enqueue }, jobs,
+        { connection, prefix: q.prefix, queues, everyMs: 200, delivery: { baseDelayMs: 30, maxDelayMs: 200 } });
+      try {
+        await waitFor(async () => (await rows<{ n: string }>(t.db, sql`SELECT count(*)::text AS n FROM lethe.object_deletions WHERE status = 'pending'`))[0]!.n === '0', 60_000, 'files settled');
+      } finally {
+        await service.stop();
+      }
+      const redis = await redisDump(q.prefix);
+      const evidence = (await rows<{ j: string }>(t.db, sql`SELECT row_to_json(e)::text AS j FROM lethe.evidence e`)).map((r) => r.j).join('\n');
+      const logs = lines.join('');
+      expect(evidence).toContain('object_deleted');
+      expect(logs).toMatch(/object not deleted; will retry|object deleted/);
+      expect(redis).toContain('delete-object');
+      for (const o of uploaded().filter((u) => !/held|fresh/.test(u.key))) {
+        for (const value of [o.key, encodeURIComponent(o.key), encodeURI(o.key), o.key.split('/').pop()!]) {
+          expect(logs, `logs hold ${value}`).not.toContain(value);
+          expect(redis, `redis holds ${value}`).not.toContain(value);
+          expect(evidence, `evidence holds ${value}`).not.toContain(value);
+        }
+      }
+      for (const bucket of [FACES, DOCS]) {
+        expect(redis).not.toContain(bucket);
+        expect(evidence).not.toContain(bucket);
+      }
+    } finally {
+      await queues.close();
+      connection.disconnect();
+      await s3.close();
+      await q.cleanup();
+      await t.drop();
+    }
+  }, 120_000);
 });
