@@ -25,6 +25,9 @@ import { one, rows } from '../db/sql.ts';
 import type { Logger } from '../log.ts';
 import type { EngineContext } from '../engine.ts';
 import { startDemoPartners, writeDemoPolicies, type DemoPartnerReport } from './partners.ts';
+import { startDemoStores, type DemoStoreReport } from './stores.ts';
+import { objectRuntime } from '../objects/service.ts';
+import { retryDueObjects } from '../objects/drain.ts';
 
 export const DEMO_DIR = '.lethe';
 export const DEMO_CUSTOMERS = 2000;
@@ -45,6 +48,8 @@ export interface DemoReport {
   sample: Record<string, unknown> | undefined;
   /** Purge requests to the demo's reference partner for the shared data destroyed. */
   partners: DemoPartnerReport;
+  /** Files in the demo's object storage: put there before the sweep, left after it. */
+  objects: DemoStoreReport[];
 }
 
 /** The secret from LETHE_SECRET, or one made for the demo and kept in .lethe/secret. */
@@ -81,6 +86,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
   mkdirSync(DEMO_DIR, { recursive: true });
   const { secret, source } = demoSecret(cfg, DEMO_DIR);
   const { database, label } = await openDemoDatabase(DEMO_DIR);
+  const closers: (() => Promise<void>)[] = [];
   try {
     const db = database.db;
     await createLenderSchema(db);
@@ -88,7 +94,11 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     const seeded = await seedLender(db, { customers, now, seed: 42 });
     // A demo-only copy of the pack whose rejected applications notify the demo partner.
     const policies = await loadPoliciesWithOverrides(writeDemoPolicies(cfg.policiesDir, DEMO_DIR), cfg.policyOverrides);
-    const { ruleset } = await buildRuleset(db, policies);
+    // The face images and recordings live in a local S3 server, as they would in a bucket.
+    const stores = await startDemoStores(policies, cfg.storesFile, DEMO_DIR);
+    closers.push(() => stores.close());
+    await stores.upload(db);
+    const { ruleset } = await buildRuleset(db, policies, stores.registry);
     const ctx: EngineContext = { db, keys: deriveKeys(secret), clock: systemClock, log };
     // Hold the customer with the most due rejected applications: the report shows them kept.
     const held = await one<{ s: string }>(db, sql`SELECT customer_id::text AS s FROM loan_applications
@@ -113,16 +123,36 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
       await partners.close();
     }
     const after = await tableCounts(db, tables);
+    // A file whose first attempt failed (a store hiccup) gets its retries, as `lethe worker` would give them.
+    await retryObjects(ctx, ruleset);
+    const objects = await stores.report(db);
     const verified = await verifyEvidence(db, ctx.keys);
     const [sample] = await rows<Record<string, unknown>>(db, sql`SELECT seq, policy_id, trigger, action, "table", record_ref, subject_ref, fields, actor, occurred_at, hash
       FROM lethe.evidence ORDER BY seq LIMIT 1`);
     return {
       database: label, databaseUrlIgnored: cfg.databaseUrlIgnored, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
       kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
-      erasure, evidence: { records: verified.records, ok: verified.ok }, sample, partners: delivered,
+      erasure, evidence: { records: verified.records, ok: verified.ok }, sample, partners: delivered, objects,
     };
   } finally {
+    for (const close of closers) await close().catch(() => undefined);
     await database.close();
+  }
+}
+
+const OBJECT_RETRY_ROUNDS = 3;
+
+async function retryObjects(ctx: EngineContext, rules: Parameters<typeof executeErasure>[1]): Promise<void> {
+  const rt = objectRuntime(rules.stores, { baseDelayMs: 200, maxDelayMs: 1000 });
+  try {
+    for (let round = 0; round < OBJECT_RETRY_ROUNDS; round++) {
+      const [left] = await rows<{ n: string }>(ctx.db, sql`SELECT count(*)::text AS n FROM lethe.object_deletions WHERE status = 'pending'`);
+      if (Number(left!.n) === 0) return;
+      await new Promise((r) => setTimeout(r, 2500));
+      await retryDueObjects(ctx, rt);
+    }
+  } finally {
+    rt.close();
   }
 }
 

@@ -49,6 +49,14 @@ FROM public.loans l
 WHERE l.id BETWEEN ${loans.lo} AND ${loans.hi} AND ${r.unit(k, 87)} < 0.6`;
 }
 
+/** Copies each customer's latest face-match outcome into their KYC record (the image itself goes after 7 days). */
+export function kycFaceOutcomeSql(customers: Range): string {
+  return `UPDATE public.kyc_records k SET face_match_result = f.result, face_match_at = f.verified_at
+FROM (SELECT DISTINCT ON (customer_id) customer_id, result, verified_at FROM public.face_verifications
+      WHERE customer_id BETWEEN ${customers.lo} AND ${customers.hi} ORDER BY customer_id, verified_at DESC, id DESC) f
+WHERE k.customer_id = f.customer_id`;
+}
+
 /** A face match for each application in `apps`, minutes after it was filed; 8% fail. */
 export function faceVerificationsSql(r: Rng, apps: Range, base: number): string {
   const k = 'a.id';

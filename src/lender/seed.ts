@@ -12,7 +12,7 @@ import {
   consentsSql, customersSql, deviceRiskEventsSql, kycSql, marketingProfilesSql, type Range,
 } from './people.ts';
 import { applicationsSql, benchApplicationsSql, documentsSql, loanClosedSql, loansSql, transactionsSql } from './loans.ts';
-import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, paperArchiveSql, salesRecordingsSql } from './records.ts';
+import { accessLogsSql, complaintsSql, creditNegativeSql, faceVerificationsSql, kycFaceOutcomeSql, paperArchiveSql, salesRecordingsSql } from './records.ts';
 import { sharingLedgerSql } from './sharing.ts';
 
 /** Rows written per table. */
@@ -125,6 +125,8 @@ async function seedCustomerChunk(db: Executor, r: Rng, now: Date, ids: Range, su
   await append(db, now, summary, 'credit_negative_records', (b) => creditNegativeSql(r, loans, b));
   await append(db, now, summary, 'sales_recordings', (b) => salesRecordingsSql(r, loans, b));
   await append(db, now, summary, 'face_verifications', (b) => faceVerificationsSql(r, apps, b));
+  // The outcome of the latest face match stays with KYC (AML, 10 years) once the image is gone.
+  await db.execute(sql.raw(kycFaceOutcomeSql(ids)));
   await append(db, now, summary, 'complaints', (b) => complaintsSql(r, ids, b));
   await append(db, now, summary, 'access_logs', (b) => accessLogsSql(r, ids, b));
   await append(db, now, summary, 'data_sharing_ledger', (b) => sharingLedgerSql(r, ids, b));

@@ -21,8 +21,17 @@ async function waiting(ctx: EngineContext, runId: string): Promise<{ id: string;
 }
 
 export async function drainRunObjects(ctx: EngineContext, rt: ObjectRuntime, runId: string): Promise<DrainResult> {
+  return attempt(ctx, rt, await waiting(ctx, runId));
+}
+
+/** One attempt for every pending object whose retry is due now, whatever run queued it (`lethe demo`). */
+export async function retryDueObjects(ctx: EngineContext, rt: ObjectRuntime): Promise<DrainResult> {
+  return attempt(ctx, rt, await rows(ctx.db, sql`SELECT id::text, store_id FROM lethe.object_deletions
+    WHERE status = 'pending' AND next_attempt_at <= ${ctx.clock.now()} ORDER BY next_attempt_at, id`));
+}
+
+async function attempt(ctx: EngineContext, rt: ObjectRuntime, todo: { id: string; store_id: string }[]): Promise<DrainResult> {
   const result: DrainResult = { deleted: 0, notDeleted: 0 };
-  const todo = await waiting(ctx, runId);
   if (todo.length === 0) return result;
   const byStore = new Map<string, string[]>();
   for (const r of todo) byStore.set(r.store_id, [...(byStore.get(r.store_id) ?? []), r.id]);

@@ -29,7 +29,9 @@ export function locate(value: string | null, store: Store): ObjectLocation | und
   if (value === null || value.trim() === '') return undefined;
   const m = URI.exec(value.trim());
   if (!m) {
-    if (/^[a-z0-9+.-]+:/i.test(value.trim()) && value.includes('://')) return { refused: 'is a URI of a scheme other than s3, oss, cos or obs' };
+    const scheme = /^([a-z0-9+.-]+):\/\//i.exec(value.trim());
+    if (scheme && SCHEMES.includes(scheme[1]!.toLowerCase())) return { refused: 'names a bucket but no key (s3://bucket/key)' };
+    if (scheme) return { refused: `is a ${scheme[1]}:// URI; allowed: ${SCHEMES.map((s) => `${s}://`).join(', ')} or a bare key` };
     return { bucket: store.bucket, key: value.replace(/^\/+/, '') };
   }
   const [, scheme, bucket, key] = m;

@@ -39,6 +39,7 @@ export async function assertVersioningMatches(runtime: ObjectRuntime, log: Logge
 /** Checks the stores' credentials at once: a missing variable stops the process, not a deletion. */
 export function objectRuntime(stores: StoreRegistry, delivery: Partial<ObjectDeliveryOptions> = {}): ObjectRuntime {
   const options = { ...DEFAULT_OBJECT_DELIVERY, ...delivery };
+  options.credentials ??= stores.credentials;
   assertStoreCredentials(stores, options.credentials);
   return new ObjectRuntime(stores, options);
 }

@@ -37,6 +37,8 @@ export interface StoreRegistry {
   readonly file: string;
   readonly stores: readonly Store[];
   get(id: string): Store | undefined;
+  /** Where credentials come from: the environment, unless the registry was made with its own (`lethe demo`). */
+  readonly credentials?: CredentialLookup;
 }
 
 const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an environment variable name (e.g. FACE_S3_ACCESS_KEY), never the secret itself');
@@ -64,9 +66,9 @@ const storeSchema = z.strictObject({
 
 const listSchema = z.array(storeSchema);
 
-export function makeStoreRegistry(file: string, stores: readonly Store[]): StoreRegistry {
+export function makeStoreRegistry(file: string, stores: readonly Store[], credentials?: CredentialLookup): StoreRegistry {
   const byId = new Map(stores.map((s) => [s.id, s]));
-  return Object.freeze({ file, stores, get: (id: string) => byId.get(id) });
+  return Object.freeze({ file, stores, get: (id: string) => byId.get(id), ...(credentials ? { credentials } : {}) });
 }
 
 /** Parses the registry text; `file` names it in messages. Throws PolicyError listing every problem. */
@@ -125,6 +127,6 @@ export function credentialsOf(store: Store, lookup: CredentialLookup = storeCred
 }
 
 /** At start-up: every store's variables are set, so a missing one stops the process, not a deletion. */
-export function assertStoreCredentials(registry: StoreRegistry, lookup: CredentialLookup = storeCredential): void {
+export function assertStoreCredentials(registry: StoreRegistry, lookup: CredentialLookup = registry.credentials ?? storeCredential): void {
   for (const s of registry.stores) credentialsOf(s, lookup);
 }

@@ -28,6 +28,7 @@ describe('lethe demo', () => {
       sweep: { policies: { id: string; destroyed: number; held: number; anonymised: number; due: number }[] };
       plan: { id: string; due: number }[]; kept: { table: string; before: number; after: number }[]; sample: Record<string, unknown>;
       partners: { partner: string; requests: number; confirmed: number; failed: number; unsettled: number };
+      objects: { store: string; uploaded: number; left: number; deleted: number; absent: number; pending: number; failed: number }[];
     };
     expect(report.secretSource).toBe('generated');
     expect(existsSync(join(dir, '.lethe', 'secret'))).toBe(true);
@@ -50,6 +51,13 @@ describe('lethe demo', () => {
     expect(report.partners.partner).toBe('huidai-facilitator');
     expect(report.partners.requests).toBeGreaterThan(0);
     expect(report.partners).toMatchObject({ confirmed: report.partners.requests, failed: 0, unsettled: 0 });
+    // The face images and recordings were files in a local S3 server: those of destroyed records are gone.
+    const faces = report.objects.find((o) => o.store === 'face-images')!;
+    expect(faces.uploaded).toBeGreaterThan(0);
+    expect(faces.left).toBeLessThan(faces.uploaded);
+    expect(faces.left).toBeGreaterThan(0);
+    expect(report.objects.reduce((a, o) => a + o.pending + o.failed, 0)).toBe(0);
+    expect(report.objects.find((o) => o.store === 'loan-documents')!.absent).toBeGreaterThan(0);
     // The shipped pack is untouched: the demo notifies through its own copy.
     expect(readFileSync(join(ROOT, 'policies', 'rejected-loan-applications.yaml'), 'utf8')).not.toMatch(/^partners:/m);
     expect(readFileSync(join(dir, '.lethe', 'policies', 'rejected-loan-applications.yaml'), 'utf8')).toMatch(/^partners: notify$/m);

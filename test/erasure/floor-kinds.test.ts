@@ -8,6 +8,10 @@ import { sql } from 'drizzle-orm';
 import { count, createTestDb, testConfig, type TestDb } from '../helpers.ts';
 import { loadPolicies, parsePolicy } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
+import { packStores } from '../fixtures/s3.ts';
+
+/** The stores the shipped pack's objects: name, pointing nowhere: these tests store no file. */
+const PACK_STORES = packStores();
 import { deriveKeys } from '../../src/crypto/keys.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -34,7 +38,7 @@ describe('floor kinds and erasure requests', () => {
     VALUES (${name}, '上海', ${ago(3000)}) RETURNING id::text`))!.id;
   const recording = async (c: string, endedDaysAgo: number) => (await one<{ id: string }>(t.db, sql`INSERT INTO sales_recordings
     (customer_id, channel, storage_uri, duration_seconds, recorded_at, contract_ended_at)
-    VALUES (${c}::bigint, 'phone', 'oss://r.m4a', 300, ${ago(900)}, ${ago(endedDaysAgo)}) RETURNING id::text`))!.id;
+    VALUES (${c}::bigint, 'phone', 'oss://lender-sales-recordings/r.m4a', 300, ${ago(900)}, ${ago(endedDaysAgo)}) RETURNING id::text`))!.id;
   const kyc = async (c: string, endedDaysAgo: number) => (await one<{ id: string }>(t.db, sql`INSERT INTO kyc_records
     (customer_id, id_number, full_name, verified_at, relationship_ended_at)
     VALUES (${c}::bigint, '110101199001011234', '王小明', ${ago(3000)}, ${ago(endedDaysAgo)}) RETURNING id::text`))!.id;
@@ -42,7 +46,7 @@ describe('floor kinds and erasure requests', () => {
   beforeAll(async () => {
     t = await createTestDb('floorkinds');
     pack = await loadPolicies(PACK);
-    rules = (await buildRuleset(t.db, pack)).ruleset;
+    rules = (await buildRuleset(t.db, pack, PACK_STORES)).ruleset;
     ctx = { db: t.db, keys: deriveKeys(testConfig(t).secret!), clock: fixedClock(NOW), log: silentLogger };
   });
   afterAll(async () => t?.drop());
@@ -104,7 +108,7 @@ describe('floor kinds and erasure requests', () => {
     for (const [kind, expected] of [['regulator', { destroyed: 1, deferred: 0 }], ['law', { destroyed: 0, deferred: 1 }]] as const) {
       const p = variant(kind);
       expect(p.minimum!.kind).toBe(kind);
-      const only = (await buildRuleset(t.db, [p])).ruleset;
+      const only = (await buildRuleset(t.db, [p], PACK_STORES)).ruleset;
       const subject = await customer(`客户${kind}`);
       await recording(subject, 30);
       const id = await recordErasureRequest(ctx, only, 15, { subject, ticket: `FK-${kind}`, actor: 'operator:test' });

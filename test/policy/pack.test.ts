@@ -12,6 +12,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { count, createQueuePrefix, createTestDb, testConfig, type TestDb } from '../helpers.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
+import { packStores } from '../fixtures/s3.ts';
+
+/** The stores the shipped pack's objects: name, pointing nowhere: these tests store no file. */
+const PACK_STORES = packStores();
 import { checkCatalog } from '../../src/policy/catalog.ts';
 import { makeRuleset, type EngineContext, type Ruleset } from '../../src/engine.ts';
 import type { Policy } from '../../src/policy/types.ts';
@@ -46,7 +50,7 @@ const INSERTS: Record<string, Insert> = {
     VALUES (${c}::bigint, 'fp', '10.0.0.1', 12, ${ts(at)}) RETURNING id::text AS id`,
   'rejected-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c}::bigint, ${v ? 'approved' : 'rejected'}, 5000, '2005-01-01', ${ts(at)}) RETURNING id),
-    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://x', '2005-01-01' FROM a)
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://lender-loan-docs/x', '2005-01-01' FROM a)
     SELECT id::text AS id FROM a`,
   'withdrawn-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c}::bigint, ${v ? 'approved' : 'withdrawn'}, 5000, '2005-01-01', ${ts(at)}) RETURNING id),
@@ -79,9 +83,9 @@ const INSERTS: Record<string, Insert> = {
   'credit-negative-records': (c, at) => sql`INSERT INTO credit_negative_records (customer_id, kind, overdue_amount, reported_at, behaviour_ended_at)
     VALUES (${c}::bigint, 'overdue', 300, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'sales-recordings': (c, at) => sql`INSERT INTO sales_recordings (customer_id, channel, storage_uri, duration_seconds, recorded_at, contract_ended_at)
-    VALUES (${c}::bigint, 'phone', 'oss://r.m4a', 300, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
+    VALUES (${c}::bigint, 'phone', 'oss://lender-sales-recordings/r.m4a', 300, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'face-verification-images': (c, at) => sql`INSERT INTO face_verifications (customer_id, image_uri, similarity, result, verified_at)
-    VALUES (${c}::bigint, 'oss://f.jpg', 0.95, 'pass', ${ts(at)}) RETURNING id::text AS id`,
+    VALUES (${c}::bigint, 'oss://lender-face/f.jpg', 0.95, 'pass', ${ts(at)}) RETURNING id::text AS id`,
   'paper-loan-applications': (c, at, v) => sql`INSERT INTO paper_archive_boxes (customer_id, box_code, location, media_class, document_kind, archived_at, closed_at)
     VALUES (${c}::bigint, 'BX-1', 'SH-ARCH-01/R01/S01', 'paper', ${v ? 'approved_loan_contract' : 'rejected_application_form'}, '2005-01-01', ${ts(at)}) RETURNING id::text AS id`,
   'complaint-records': (c, at) => sql`INSERT INTO complaints (customer_id, channel, category, summary, received_at, closed_at)
@@ -115,7 +119,7 @@ describe('the default policy pack on the reference lender', () => {
     q = createQueuePrefix('pack');
     policies = await loadPolicies(PACK);
     expiry = policies.filter((p) => p.trigger.kind === 'expiry');
-    rules = (await buildRuleset(t.db, policies)).ruleset;
+    rules = (await buildRuleset(t.db, policies, PACK_STORES)).ruleset;
     const cfg = testConfig(t, { LETHE_QUEUE_PREFIX: q.prefix });
     ctx = { db: t.db, keys: deriveKeys(cfg.secret!), clock: fixedClock(NOW), log: silentLogger };
     // Everyone's records belong to one current customer, whose own profile is not due.

@@ -72,6 +72,16 @@ function partnerLines(r: DemoReport): string[] {
   ];
 }
 
+function objectLines(r: DemoReport): string[] {
+  if (r.objects.length === 0) return [];
+  const sum = (k: 'deleted' | 'absent' | 'pending' | 'failed') => r.objects.reduce((a, s) => a + s[k], 0);
+  return [
+    `Files in object storage (a local S3 server on loopback): ${sum('deleted')} deleted with their records (${sum('absent')} already absent: the demo never uploaded the application documents), ${sum('pending')} pending, ${sum('failed')} failed (\`lethe objects status\`). One evidence record each, with the store and an object ref, never the key.`,
+    table(['store', 'bucket', 'files before', 'files after', 'gone'], r.objects.map((s) => [s.store, s.bucket, s.uploaded, s.left, s.uploaded - s.left])),
+    '',
+  ];
+}
+
 function printReport(io: Io, r: DemoReport): void {
   const destroyed = r.sweep.policies.reduce((a, p) => a + p.destroyed, 0);
   const anonymised = r.sweep.policies.reduce((a, p) => a + p.anonymised, 0);
@@ -95,6 +105,7 @@ function printReport(io: Io, r: DemoReport): void {
     '',
     `Destroyed ${destroyed} records and ${children} child rows, anonymised ${anonymised}, kept ${held} under a legal hold.`,
     '',
+    ...objectLines(r),
     ...erasureLines(r),
     ...partnerLines(r),
     `Evidence: ${r.evidence.records} records, chain ${r.evidence.ok ? 'verified intact' : 'BROKEN'}. One of them (no personal data, refs are keyed pseudonyms):`,
