@@ -18,5 +18,8 @@ export async function buildRuleset(
   const problems = [...report.problems, ...checkPolicyStores(policies, stores)];
   if (problems.length > 0) throw new PolicyError(problems);
   const types = columnTypesFrom(columnTypeMap(report.tables), columnTypeMap(report.tables, 'baseFormat'));
-  return { ruleset: makeRuleset(policies, types, stores), warnings: report.warnings };
+  // Only the stores the policies name: their credentials are what a sweep, worker or serve needs.
+  const named = new Set(policies.flatMap((p) => [...p.objects, ...p.children.flatMap((c) => c.objects)]).map((o) => o.store));
+  const used = makeStoreRegistry(stores.file, stores.stores.filter((s) => named.has(s.id)), stores.credentials);
+  return { ruleset: makeRuleset(policies, types, used), warnings: report.warnings };
 }
