@@ -373,3 +373,44 @@ export const objectDeletions = lethe.table('object_deletions', {
   index('object_deletions_store_idx').on(t.storeId, t.status),
   index('object_deletions_run_idx').on(t.runId).where(sql`status = 'pending'`),
 ]);
+
+/**
+ * The destruction register of pruned evidence, kept permanently (会计档案管理办法: the destruction
+ * register of accounting archives is kept for ever, while the evidence behind it goes after
+ * three years). A prune writes here, in its own transaction, one row per run, policy, version,
+ * trigger, action and table of the evidence it removes: counts, who, when, basis — no record or
+ * subject refs. HMAC-chained (prev_hash, hash) and append-only, like the evidence.
+ */
+export const registerArchive = lethe.table('register_archive', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  /** The last seal the prune removed: the anchor written in the same transaction names it too. */
+  throughSealSeq: bigint('through_seal_seq', { mode: 'number' }).notNull(),
+  runId: uuid('run_id').notNull(),
+  runKind: text('run_kind'),
+  runTrigger: text('run_trigger'),
+  runStatus: text('run_status'),
+  startedAt: ts('started_at'),
+  finishedAt: ts('finished_at'),
+  executedBy: text('executed_by'),
+  approvedBy: text('approved_by'),
+  witnessedBy: text('witnessed_by'),
+  policyId: text('policy_id').notNull(),
+  policyVersion: text('policy_version').notNull(),
+  category: text('category').notNull(),
+  classification: text('classification').notNull(),
+  trigger: text('trigger').notNull(),
+  action: text('action').notNull(),
+  tableName: text('table').notNull(),
+  records: integer('records').notNull(),
+  firstOccurredAt: ts('first_occurred_at').notNull(),
+  lastOccurredAt: ts('last_occurred_at').notNull(),
+  /** The policy version's `basis` citations, as read when the evidence was pruned. */
+  basis: text('basis').array().notNull(),
+  prunedAt: ts('pruned_at').notNull(),
+  prunedBy: text('pruned_by').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+}, (t) => [
+  index('register_archive_run_idx').on(t.runId),
+  index('register_archive_occurred_idx').on(t.firstOccurredAt, t.lastOccurredAt),
+]);

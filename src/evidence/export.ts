@@ -13,6 +13,7 @@ import { canonicalJSON, type EvidenceRecord, type SealRecord } from './hash.ts';
 import { EVIDENCE_COLUMNS, PAGE_ROWS, SEAL_COLUMNS, inSnapshot, toRecord, toSeal, type EvidenceRow, type SealRow } from './rows.ts';
 import { buildRegister, rangeFilter } from './register.ts';
 import { renderRegisterHtml } from './register-html.ts';
+import { allAnchors } from './prune.ts';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -57,7 +58,9 @@ async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
     const range = { from: opts.from?.toISOString() ?? null, to: opts.to?.toISOString() ?? null };
     const runs = await buildRegister(db, opts);
     const seals = await sealsFor(db, filter);
-    await write(out, `{"format":${JSON.stringify(EXPORT_FORMAT_ID)},"range":${JSON.stringify(range)},\n"runs":${JSON.stringify(runs)},\n"seals":[${
+    // After a prune the seal chain starts at the latest anchor: the file carries the anchors' chain.
+    const anchors = await allAnchors(db);
+    await write(out, `{"format":${JSON.stringify(EXPORT_FORMAT_ID)},"range":${JSON.stringify(range)},\n"runs":${JSON.stringify(runs)},\n"anchors":${JSON.stringify(anchors)},\n"seals":[${
       seals.map((x) => `\n${JSON.stringify(x)}`).join(',')}],\n"records":[`);
   }
   let n = 0;

@@ -9,6 +9,7 @@ import { ChainChecker, type VerifyResult } from './chain.ts';
 import { GENESIS, type EvidenceRecord, type SealRecord } from './hash.ts';
 import { EXPORT_FORMAT_ID } from './export.ts';
 import type { RegisterRun } from './register.ts';
+import { checkAnchorChain, type AnchorRow } from './prune.ts';
 import { checkSignature, type SignatureCheck } from './sign.ts';
 
 export interface HashCheck {
@@ -33,6 +34,8 @@ interface ExportFile {
   format: string;
   range: { from: string | null; to: string | null };
   runs: RegisterRun[];
+  /** Prune anchors (absent in files written before pruning existed). */
+  anchors?: AnchorRow[];
   seals: SealRecord[];
   records: EvidenceRecord[];
 }
@@ -70,8 +73,10 @@ function checkHashes(file: ExportFile, key: Buffer): VerifyResult {
   // lethe writes a batch's records and its seal at one instant: a seal outside the range
   // belongs to a batch the export leaves out.
   const inRange = (iso: string) => iso >= from && iso < to;
+  const anchors = checkAnchorChain(key, file.anchors ?? []);
+  if (anchors.problem) return { ok: false, records: file.records.length, first_broken: { seq: 0, reason: anchors.problem } };
   const checker = new ChainChecker(key, file.seals, {
-    anchor: ranged ? (file.seals[0]?.prev_hash ?? GENESIS) : GENESIS,
+    anchor: ranged ? (file.seals[0]?.prev_hash ?? GENESIS) : anchors.start,
     mayBeAbsent: ranged ? (s) => !inRange(s.sealed_at) : undefined,
   });
   const sorted = [...file.records].sort((a, b) => (a.batch_id < b.batch_id ? -1 : a.batch_id > b.batch_id ? 1 : a.batch_pos - b.batch_pos || a.seq - b.seq));
@@ -95,7 +100,8 @@ function registerProblem(file: ExportFile): { seq: number; reason: string } | nu
     counted.set(r.run_id, c);
   }
   for (const run of file.runs) {
-    const said = run.policies.reduce((s, l) => s + l.records + l.child_rows, 0);
+    // Lines of pruned evidence stay in the register; their records are no longer in any file.
+    const said = run.policies.reduce((s, l) => s + l.records + l.child_rows - (l.pruned ?? 0), 0);
     const c = counted.get(run.run_id);
     if (said !== (c?.n ?? 0)) return { seq: c?.seq ?? 0, reason: `the register says run ${run.run_id} destroyed ${said} records and child rows, the file holds ${c?.n ?? 0}` };
     counted.delete(run.run_id);

@@ -22,6 +22,8 @@ export interface PolicyRule {
   minimumKind: FloorKind | null;
   /** For anonymise: what the records kept (PIPL art. 73), read from the strategies. */
   deidentification: DeidentificationResult | null;
+  /** The `basis` citations. */
+  basis: string[];
 }
 
 /** The anonymise strategies as written, leniently: what cannot be read keeps nothing. */
@@ -65,6 +67,7 @@ export function readPolicyRule(text: string): PolicyRule {
     minimumFrom: str(minimum.from),
     minimumKind: kind,
     deidentification: fields ? deidentificationOf(fields) : null,
+    basis: Array.isArray(doc.basis) ? doc.basis.filter((b): b is string => typeof b === 'string') : [],
   };
 }
 

@@ -2,6 +2,7 @@
 // three years, then pruned. A prune removes the oldest whole sealed batches and appends an
 // anchor (HMAC-chained) that the remaining seal chain starts from, so verify still checks
 // everything that remains. The database function refuses anything younger than three years.
+// The register lines of what goes are kept first, permanently (register-archive.ts).
 import { sql } from 'drizzle-orm';
 import type { EngineContext } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
@@ -10,6 +11,7 @@ import { hmacHex } from '../crypto/keys.ts';
 import { MIN_EVIDENCE_RETAIN_DAYS, approximateDays, subtractDuration, type Duration } from '../duration.ts';
 import { ConfigError } from '../errors.ts';
 import { GENESIS } from './hash.ts';
+import { archivePrunedRegister } from './register-archive.ts';
 
 
 export interface AnchorRow {
@@ -35,11 +37,21 @@ export async function latestAnchor(db: Executor): Promise<AnchorRow | undefined>
   return one<AnchorRow & Record<string, unknown>>(db, sql`SELECT ${ANCHOR_COLUMNS} FROM lethe.evidence_anchors ORDER BY seq DESC LIMIT 1`);
 }
 
+/** Every prune anchor, in order: few (one per prune), exported with the evidence. */
+export async function allAnchors(db: Executor): Promise<AnchorRow[]> {
+  return rows<AnchorRow & Record<string, unknown>>(db, sql`SELECT ${ANCHOR_COLUMNS} FROM lethe.evidence_anchors ORDER BY seq`);
+}
+
 /** Checks the anchors' own chain; returns the hash the seal chain must start from. */
 export async function checkAnchors(db: Executor, key: Buffer): Promise<{ start: string; problem: string | null }> {
+  return checkAnchorChain(key, await allAnchors(db));
+}
+
+/** The same on anchors already read (an export file's). */
+export function checkAnchorChain(key: Buffer, anchors: readonly AnchorRow[]): { start: string; problem: string | null } {
   let prev = GENESIS;
   let start = GENESIS;
-  for (const a of await rows<AnchorRow & Record<string, unknown>>(db, sql`SELECT ${ANCHOR_COLUMNS} FROM lethe.evidence_anchors ORDER BY seq`)) {
+  for (const a of anchors) {
     if (a.prev_hash !== prev || anchorHash(key, a) !== a.hash) {
       return { start, problem: `prune anchor ${a.seq} was altered, removed or inserted` };
     }
@@ -79,6 +91,7 @@ export async function pruneEvidence(ctx: EngineContext, retain: Duration, actor:
       FROM lethe.evidence_seals s LEFT JOIN lethe.evidence e ON e.batch_id = s.batch_id WHERE s.seq <= ${cut.seq}::bigint`))!;
     const result = { seals: counts.seals, records: counts.records, cutoff: cut.cutoff, throughSealSeq: Number(cut.seq) };
     if (dryRun) return result;
+    await archivePrunedRegister(tx, ctx.keys, Number(cut.seq), actor, ctx.clock.now());
     const prev = (await latestAnchor(tx))?.hash ?? GENESIS;
     const anchor = { prev_hash: prev, through_seal_seq: Number(cut.seq), anchor_hash: cut.hash, seals_pruned: counts.seals, records_pruned: counts.records, cutoff: cut.cutoff, actor };
     await tx.execute(sql`SELECT lethe.prune_evidence(${cut.seq}::bigint, ${cut.hash}, ${cut.cutoff}::timestamptz, ${actor}, ${prev},

@@ -35,7 +35,8 @@ function line(l: RegisterLine): string {
     .filter((x) => x !== null).join('; ');
   return `<tr data-policy="${e(l.policy_id)}" data-action="${e(l.action)}"><td>${e(l.policy_id)}<br><code>${e(l.policy_version.slice(0, 12))}</code></td>`
     + `<td>${e(l.category)}</td><td>${e(l.classification)}</td><td>${e(l.trigger)}</td><td>${e(l.action)}${l.de_identification ? ` <span class="note">(${e(l.de_identification)}: not anonymous)</span>` : ''}<br><code>${e(l.table)}</code></td>`
-    + `<td class="n records">${l.records}</td><td class="n children">${l.child_rows}</td><td>${owed ? escapeHtml(owed) : '—'}</td>`
+    + `<td class="n records">${l.records}${l.pruned > 0 ? `<br><span class="note pruned">${l.pruned} pruned</span>` : ''}</td><td class="n children">${l.child_rows}</td>`
+    + `<td>${owed ? escapeHtml(owed) : '—'}${l.basis.length ? `<br><span class="note basis">${l.basis.map(escapeHtml).join('<br>')}</span>` : ''}</td>`
     + `<td>${e(l.served_at_least_per_rule)}${l.clock_started_on_or_before ? `<br><span class="note">clock started on or before ${day(l.clock_started_on_or_before)}</span>` : ''}</td>`
     + `<td>${day(l.first_occurred_at)}${l.first_occurred_at !== l.last_occurred_at ? `<br>– ${day(l.last_occurred_at)}` : ''}</td></tr>`;
 }
@@ -79,7 +80,8 @@ export function renderRegisterHtml(runs: readonly RegisterRun[], meta: RegisterM
 retain and statutory minimum) and served, when, how, executed by, approved by. Evidence holds no values of the destroyed
 data, so a record's exact age is not known: "served" is what the rule guarantees — lethe destroys a record only once its
 retention has run since its clock — and the latest instant its clock can have started. Subjects and records appear in the
-JSON and CSV exports as keyed pseudonyms only.</p>
+JSON and CSV exports as keyed pseudonyms only. Evidence is pruned after three years (PIPL art. 56); the register lines of
+what was pruned are kept permanently (会计档案管理办法), marked "pruned": the count stays, the per-record rows went.</p>
 </header>
 ${runs.length === 0 ? '<p>No destruction in this period.</p>' : runs.map(run).join('\n')}
 </body></html>

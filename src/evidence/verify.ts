@@ -6,6 +6,7 @@ import { rows } from '../db/sql.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { ChainChecker, type VerifyResult } from './chain.ts';
 import { checkAnchors } from './prune.ts';
+import { checkRegisterArchive } from './register-archive.ts';
 import { EVIDENCE_COLUMNS, PAGE_ROWS, inSnapshot, SEAL_COLUMNS, toRecord, toSeal, type EvidenceRow, type SealRow } from './rows.ts';
 
 export type { VerifyResult } from './chain.ts';
@@ -24,9 +25,10 @@ export async function verifyEvidence(db: Executor, keys: Keys, opts: VerifyOptio
 async function verifyIn(tx: Executor, keys: Keys, pageRows: number): Promise<VerifyResult> {
   // After a prune, the seal chain starts at the latest anchor, whose own chain is checked first.
   const anchors = await checkAnchors(tx, keys.evidenceKey);
-  if (anchors.problem) {
+  const problem = anchors.problem ?? await checkRegisterArchive(tx, keys.evidenceKey);
+  if (problem) {
     const first = await rows<{ seq: string | null; n: string }>(tx, sql`SELECT min(seq)::text AS seq, count(*)::text AS n FROM lethe.evidence`);
-    return { ok: false, records: Number(first[0]!.n), first_broken: { seq: Number(first[0]!.seq ?? 0), reason: anchors.problem } };
+    return { ok: false, records: Number(first[0]!.n), first_broken: { seq: Number(first[0]!.seq ?? 0), reason: problem } };
   }
   const seals = await rows<SealRow>(tx, sql`SELECT ${SEAL_COLUMNS} FROM lethe.evidence_seals s ORDER BY s.seq`);
   const checker = new ChainChecker(keys.evidenceKey, seals.map(toSeal), { anchor: anchors.start });
