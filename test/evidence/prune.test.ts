@@ -57,11 +57,13 @@ describe('evidence pruning', () => {
   it('the database refuses evidence younger than three years, whatever the application clock says', async () => {
     const future = ctx(new Date(Date.now() + 3 * YEAR));
     const refused = await pruneEvidence(future, P3Y, 'test').catch((e: unknown) => e);
-    expect(describeError(refused)).toMatch(/^PostgreSQL error P0001: .*kept at least 3 years/);
+    // describeError withholds a database function's own words; the driver's error keeps them.
+    expect(describeError(refused)).toMatch(/^PostgreSQL error P0001/);
+    expect(String((refused as { cause?: Error }).cause?.message ?? refused)).toMatch(/kept at least 3 years/);
     await expect(t.db.transaction(async (tx) => {
       await tx.execute(sql`SELECT set_config('lethe.pruning', 'on', true)`);
       await tx.execute(sql`DELETE FROM lethe.evidence`);
-    }).catch((e: unknown) => { throw new Error(describeError(e)); })).rejects.toThrow(/append-only/);
+    }).catch((e: unknown) => { throw new Error(describeError(e)); })).rejects.toThrow(/^PostgreSQL error 42501/);
     expect(await count(t.db, 'lethe.evidence')).toBe(5);
   });
 
