@@ -17,6 +17,7 @@ import { plan, type PolicyCounts } from '../../src/plan/plan.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { one } from '../../src/db/sql.ts';
 import { registry } from '../../jobs/index.ts';
+import { packStores } from '../fixtures/s3.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 import type { Config } from '../../src/config.ts';
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   q = createQueuePrefix('plan-sweep');
   cfg = testConfig(t, { LETHE_QUEUE_PREFIX: q.prefix, LETHE_BATCH_SIZE: '50' });
   await seedLender(t.db, { customers: 400, now, seed: 7 });
-  rules = (await buildRuleset(t.db, await loadPolicies(PACK))).ruleset;
+  rules = (await buildRuleset(t.db, await loadPolicies(PACK), packStores())).ruleset;
 }, 120_000);
 afterAll(async () => {
   await q?.cleanup();

@@ -18,6 +18,7 @@ import { systemClock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { sweepInline } from '../fixtures/sweep-inline.ts';
 import { TEST_SECRET } from '../helpers.ts';
+import { packStores } from '../fixtures/s3.ts';
 
 const policy = (id: string, where: string) => `id: ${id}
 title: ${id}
@@ -155,7 +156,7 @@ describe('policies coverage --rows on the reference lender', () => {
     expect(before.report!.rows.allowed.map((a) => [a.table, a.where])).toEqual([['public.loans', ['settled_at is null']]]);
 
     const policies = (await loadPolicies(join(ROOT, 'policies'))).filter((p) => p.action.kind !== 'manual');
-    const rules = (await buildRuleset(t.db, policies)).ruleset;
+    const rules = (await buildRuleset(t.db, policies, packStores())).ruleset;
     await sweepInline({ db: t.db, keys: deriveKeys(TEST_SECRET), clock: systemClock, log: silentLogger }, rules, 500);
     const after = await coverage();
     expect(after.code, after.stdout).toBe(0);
