@@ -1,8 +1,8 @@
-// Scans one policy page by page; each page becomes a batch row and a purge-batch job (a manual
-// policy's scan opens destruction tasks instead).
+// Scans one policy: its due records become batch rows and purge-batch jobs (a manual policy's
+// scan opens destruction tasks instead).
 import { UnrecoverableError } from 'bullmq';
 import type { Processor } from '../src/pipeline/workers.ts';
-import { scanPage } from '../src/destroy/scan.ts';
+import { runScan } from '../src/destroy/scan.ts';
 import { openTasksForScan } from '../src/tasks/open.ts';
 import { failScan, startScheduledScan } from '../src/pipeline/scheduled.ts';
 import { describeError } from '../src/log.ts';
@@ -18,8 +18,6 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
     for (const id of more) await ctx.enqueue('scan-policy', { policyId: policy.id, scanId: id }, id);
     scanId = first;
   }
-  let pages = 0;
-  let records = 0;
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   try {
@@ -29,18 +27,13 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
       ctx.log.info({ policy: policy.id, tasked: opened.added, held: opened.held, ms: ms(), scan: scanId }, 'scan finished: due register rows put into destruction tasks');
       return { scanId, tasks: opened.tasks, lines: opened.added, held: opened.held, unmapped: opened.unmapped };
     }
-    for (;;) {
-      // Closing: stop between pages; the scan's cursor is committed, a later job resumes it.
-      if (ctx.signal.aborted) return { scanId, pages, paused: true };
-      const step = await scanPage(ctx, ctx.rules, scanId, ctx.config.batchSize);
-      if (step.kind === 'done') {
-        ctx.log.info({ policy: policy.id, records, batches: pages, ms: ms(), scan: scanId }, 'scan finished');
-        return { scanId, pages };
-      }
-      await ctx.enqueue('purge-batch', { batchId: step.batchId }, step.batchId);
-      pages++;
-      records += step.size;
-    }
+    // Closing: the scan stops between batches with its cursor committed; a later job resumes it.
+    const result = await runScan(ctx, ctx.rules, scanId, {
+      batchSize: ctx.config.batchSize, signal: ctx.signal,
+      onBatch: (batchId) => ctx.enqueue('purge-batch', { batchId }, batchId),
+    });
+    if (result.status === 'done') ctx.log.info({ policy: policy.id, records: result.records, batches: result.batches, ms: ms(), scan: scanId }, 'scan finished');
+    return { scanId, ...result };
   } catch (e) {
     if (ctx.job.isLastAttempt) await failScan(ctx, scanId, describeError(e));
     throw e;

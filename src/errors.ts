@@ -68,3 +68,11 @@ export class QueueUnavailableError extends LetheError {
 export class DatabaseUnavailableError extends LetheError {
   override name = 'DatabaseUnavailableError';
 }
+
+/**
+ * A policy changed or was removed while work planned under it was still open (a scan, a
+ * batch): that work is never carried out under other rules, nor retried. Exit 1.
+ */
+export class PolicyChangedError extends LetheError {
+  override name = 'PolicyChangedError';
+}

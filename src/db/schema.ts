@@ -48,7 +48,7 @@ export const scans = lethe.table('scans', {
   mode: text('mode').notNull().default('policy'),
   /** The subject of a `subject` or `erasure` scan, while the scan is open; cleared when it closes. */
   subject: text('subject'),
-  cursor: jsonb('cursor').$type<{ from: string; key: string } | null>(),
+  cursor: jsonb('cursor').$type<{ key: string } | null>(),
   pages: integer('pages').notNull().default(0),
   found: integer('found').notNull().default(0),
   createdAt: ts('created_at').notNull(),

@@ -3,6 +3,7 @@ import type { EngineContext } from '../engine.ts';
 import type { Policy } from '../policy/types.ts';
 import { one } from '../db/sql.ts';
 import { createPolicyScans, createRun } from './runs.ts';
+import { closeScan } from '../destroy/scan.ts';
 
 export const SCHEDULER_ACTOR = 'lethe:scheduler';
 
@@ -24,6 +25,5 @@ export async function startScheduledScan(ctx: EngineContext, p: Policy): Promise
 
 /** A failed scan keeps its reason, not its raw subject id or the last business key it paged past. */
 export async function failScan(ctx: EngineContext, scanId: string, reason: string): Promise<void> {
-  await ctx.db.execute(sql`UPDATE lethe.scans SET status = 'failed', subject = NULL, cursor = NULL, error = ${reason}, finished_at = ${ctx.clock.now()}
-    WHERE id = ${scanId} AND status IN ('pending', 'running')`);
+  await closeScan(ctx.db, scanId, 'failed', ctx.clock.now(), reason);
 }

@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
 import { PolicyError } from '../errors.ts';
-import { PolicyChangedError } from '../destroy/scan.ts';
+import { PolicyChangedError } from '../errors.ts';
 import type { PartnerRuntime } from '../partners/deliver.ts';
 import type { ObjectRuntime } from '../objects/deliver.ts';
 import { KEEP_COMPLETED, KEEP_FAILED, QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
