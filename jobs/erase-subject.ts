@@ -6,7 +6,7 @@ import { describeError } from '../src/log.ts';
 
 export const eraseSubject: Processor<'erase-subject'> = async (data, ctx) => {
   try {
-    return { status: await executeErasure(ctx, ctx.rules, data.requestId, ctx.config.batchSize, ctx.config.taskDue) };
+    return { status: await executeErasure(ctx, ctx.rules, data.requestId, { batchSize: ctx.config.batchSize, taskDue: ctx.config.taskDue, enqueue: ctx.enqueue }) };
   } catch (e) {
     // What committed stays committed (with its evidence); the request shows as failed and can
     // be run again, resuming its open scans.

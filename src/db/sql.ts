@@ -39,3 +39,11 @@ export const LOCKS = {
   tasks: 7_411_005,
 } as const;
 
+
+/**
+ * A list of values sent as ONE JSON text and cast to `type[]` by the server: for thousands of
+ * keys, cheaper on the client than an array parameter, whose every element it would escape.
+ */
+export function jsonList(values: readonly (string | null)[], type: string): SQL {
+  return sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))::${sql.raw(type)}[]`;
+}

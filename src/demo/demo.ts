@@ -166,6 +166,6 @@ async function demoErasure(ctx: EngineContext, rules: Parameters<typeof executeE
     WHERE a.status = 'rejected' AND a.customer_id::text <> ${heldSubject ?? ''} GROUP BY a.customer_id ORDER BY count(*) DESC, a.customer_id LIMIT 1`);
   if (!subject) return undefined;
   const id = await recordErasureRequest(ctx, rules, cfg.erasureDueDays, { subject: subject.s, ticket: 'DEMO-0001', actor: 'operator:demo' });
-  await executeErasure(ctx, rules, id, cfg.batchSize, cfg.taskDue);
+  await executeErasure(ctx, rules, id, { batchSize: cfg.batchSize, taskDue: cfg.taskDue });
   return getErasureRequest(ctx.db, id, ctx.clock.now());
 }

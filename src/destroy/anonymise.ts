@@ -4,6 +4,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnonymiseField, AnonymiseStrategy } from '../policy/types.ts';
 import { DEIDENTIFICATION_KEY, deidentificationOf } from '../policy/deidentification.ts';
+import { hmacHex, type Keys } from '../crypto/keys.ts';
 
 export const REDACTION_MASK = '***';
 /** What an `hmac` value looks like once written: 64 lowercase hex digits. */
@@ -11,8 +12,8 @@ export const PSEUDONYM_PATTERN = '^[0-9a-f]{64}$';
 
 const c = (column: string): SQL => sql`t.${sql.identifier(column)}`;
 
-/** The new value, computed in SQL; `hmac` comes from the `pseudonyms` join (`v.<column>`). */
-export function anonymisedValue(column: string, s: AnonymiseStrategy, type: string): SQL {
+/** The new value, computed in SQL; an `hmac` value is computed by lethe and joined in as `pseudonym`. */
+export function anonymisedValue(column: string, s: AnonymiseStrategy, type: string, pseudonym: SQL): SQL {
   const x = c(column);
   switch (s.kind) {
     case 'redact':
@@ -26,7 +27,7 @@ export function anonymisedValue(column: string, s: AnonymiseStrategy, type: stri
     case 'bucket':
       return sql`(floor(${x}::numeric / ${s.size}::numeric) * ${s.size}::numeric)::${sql.raw(type)}`;
     case 'hmac':
-      return sql`v.${sql.identifier(column)}`;
+      return pseudonym;
   }
 }
 
@@ -68,4 +69,9 @@ export function strategyLabel(s: AnonymiseStrategy): string {
     case 'hmac': return 'hmac:pseudonymous';
     default: return s.kind;
   }
+}
+
+/** Keyed pseudonym of a value (`hmac`): the same value gives the same pseudonym, so joins survive. */
+export function pseudonym(keys: Keys, value: string): string {
+  return hmacHex(keys.refKey, `value:${value}`);
 }

@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
-import { qualified, rows } from '../db/sql.ts';
+import { jsonList, qualified, rows } from '../db/sql.ts';
 import { recordRef } from '../crypto/keys.ts';
 import { describeError } from '../log.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
-import { anonymisePending } from './anonymise.ts';
+import { actionOf } from './actions/index.ts';
 import { purgeBatch, type PurgeOutcome } from './purge.ts';
 import { col, sourceTable } from './predicates.ts';
 
@@ -32,8 +32,8 @@ export interface Destroyed {
   /** Source keys the batch deleted or anonymised. */
   readonly keys: readonly string[];
   readonly subjectRefs: ReadonlyMap<string, string | null>;
-  /** The batch's evidence: the record refs of the child rows it deleted come from here. */
-  readonly evidence: readonly EvidenceInput[];
+  /** Per declared child table, the record refs of the rows deleted (with their subject refs). */
+  readonly children: readonly { readonly table: string; readonly refs: Map<string, string | null> }[];
 }
 
 export interface Survivors {
@@ -69,16 +69,16 @@ export async function postDestructionCheck(ctx: EngineContext, rules: Ruleset, d
   const source = qualifiedName(p.source);
   const keyType = rules.types.of(p.source, p.source.key);
   // For an anonymised record, surviving means still holding an original value.
-  const still = p.action.kind === 'anonymise' ? anonymisePending(p.action.fields) : sql`true`;
+  const still = actionOf(p.id, p.action).survives(p);
   const back = await rows<{ k: string }>(ctx.db, sql`SELECT ${col(p.source.key)}::text AS k FROM ${sourceTable(p)} t
-    WHERE ${col(p.source.key)} = ANY(${sql.param([...d.keys])}::${sql.raw(keyType)}[]) AND ${still}`);
+    WHERE ${col(p.source.key)} = ANY(${jsonList(d.keys, keyType)}) AND ${still}`);
   const found: { table: string; ref: string; subjectRef: string | null }[] = back.map((r) => ({
     table: source, ref: recordRef(ctx.keys, source, r.k), subjectRef: d.subjectRefs.get(r.k) ?? null,
   }));
   let checked = d.keys.length;
-  for (const child of p.children) {
+  for (const [j, child] of p.children.entries()) {
     const name = qualifiedName(child);
-    const gone = new Map(d.evidence.filter((e) => e.table === name && e.recordRef !== null).map((e) => [e.recordRef!, e.subjectRef]));
+    const gone = d.children[j]?.refs ?? new Map<string, string | null>();
     if (gone.size === 0) continue;
     checked += gone.size;
     // Child keys are known to the evidence only as refs: look the rows up by their parents (the
@@ -86,7 +86,7 @@ export async function postDestructionCheck(ctx: EngineContext, rules: Ruleset, d
     const fkType = rules.types.of(child, child.foreignKey);
     const left = await rows<{ k: string }>(ctx.db, sql`SELECT c.${sql.identifier(child.key)}::text AS k
       FROM ${qualified(child.schema, child.table)} c
-      WHERE c.${sql.identifier(child.foreignKey)} = ANY(${sql.param([...d.keys])}::${sql.raw(fkType)}[])`);
+      WHERE c.${sql.identifier(child.foreignKey)} = ANY(${jsonList(d.keys, fkType)})`);
     for (const r of left) {
       const ref = recordRef(ctx.keys, name, r.k);
       if (gone.has(ref)) found.push({ table: name, ref, subjectRef: gone.get(ref) ?? null });

@@ -1,36 +1,33 @@
 // One purge batch, one transaction: lock the rows, re-check that each is still due and not
 // held, destroy children then records, write one evidence row for each, seal the batch into
 // the chain, close the batch. Everything commits together or nothing does.
-import { sql } from 'drizzle-orm';
+//
+// The common case — a scheduled expiry or consent batch, no hold on the policy, no record of it
+// restricted — is one statement that locks the due rows, deletes their children and them
+// (statement.ts). Otherwise the rows are locked first and each is judged here: held, restricted
+// by an erasure request's floor, outside a manual request's target, or free to go.
+import { sql, type SQL } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
-import { LOCKS, one, rows } from '../db/sql.ts';
-import { recordRef, subjectRef } from '../crypto/keys.ts';
+import { LOCKS, rows } from '../db/sql.ts';
+import { recordRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
-import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
-import { heldSubjects } from '../holds/active.ts';
+import { appendEvidence, EvidenceRows, type EvidenceKind } from '../evidence/append.ts';
+import { PolicyChangedError } from '../errors.ts';
 import { actionPending, col, eligible, floorEnds, floorPassed, sourceTable, sweepableParts, whereFilter } from './predicates.ts';
 import { alreadyRestricted, closeRestrictions, deferralFields, restrict, type NewRestriction } from './restrict.ts';
-import { destroyChildren } from './children.ts';
-import { anonymiseRows } from './anonymise-rows.ts';
-import { describeStrategies } from './anonymise.ts';
-import { PolicyChangedError } from './scan.ts';
 import { queuePartnerRequests, type QueuedRequest } from '../partners/outbox.ts';
 import { queueObjectDeletions, type PointerRows, type QueuedObject } from '../objects/outbox.ts';
-import { pointerColumns } from '../objects/pointers.ts';
-import type { Destroyed } from './post-check.ts';
-import { purgeRequestOfRun } from '../purge/requests.ts';
+import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { floorDefersErasure } from '../policy/floors.ts';
+import { actionOf, type ActionModule } from './actions/index.ts';
+import { chosen, destroyRows, lockDue, type DestroyedRows } from './statement.ts';
+import { batchKeys, closeBatch, loadBatch, type BatchRow, type ManualRequest } from './batch-row.ts';
+import { SubjectRefs } from './subject-refs.ts';
+import type { Destroyed } from './post-check.ts';
+import { pseudonym } from './anonymise.ts';
 
-interface BatchRow extends Record<string, unknown> {
-  run_id: string;
-  policy_id: string;
-  policy_version: string;
-  trigger: string;
-  actor: string;
-  keys: string[] | null;
-  status: string;
-}
+export { failBatch } from './batch-row.ts';
 
 export interface PurgeOutcome {
   status: 'done' | 'already-closed';
@@ -50,6 +47,16 @@ export interface PurgeOutcome {
 
 const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, deferred: 0, skipped: 0 };
 
+interface Judged {
+  /** The statement's victims: locked by it (fast path) or already locked and chosen here. */
+  victims: ReturnType<typeof lockDue>;
+  held: number;
+  /** Rows locked, when they were locked before the destroying statement. */
+  locked: number | null;
+  toRestrict: NewRestriction[];
+  restricted: ReadonlySet<string>;
+}
+
 /**
  * `onDestroyed` receives what the batch destroyed, for the post-destruction check
  * (post-check.ts) to run once this transaction has committed; raw keys, in memory only.
@@ -60,139 +67,155 @@ export async function purgeBatch(
   return ctx.db.transaction(async (tx) => {
     // Shared with every other purge, exclusive for `hold add`: a hold, once placed, is seen here.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.holds})`);
-    const batch = await one<BatchRow>(tx, sql`SELECT run_id::text, policy_id, policy_version, trigger, actor, keys, status
-      FROM lethe.batches WHERE id = ${batchId} FOR UPDATE`);
-    if (!batch) throw new Error(`batch ${batchId} does not exist`);
-    if (batch.status !== 'pending' || !batch.keys) return CLOSED;
-    const p = rules.get(batch.policy_id);
-    if (!p || p.version !== batch.policy_version) {
-      throw new PolicyChangedError(`policy ${batch.policy_id} changed or was removed since batch ${batchId} was planned`);
+    const batch = await loadBatch(tx, batchId);
+    if (!batch.open) return CLOSED;
+    const p = rules.get(batch.policyId);
+    if (!p || p.version !== batch.policyVersion) {
+      throw new PolicyChangedError(`policy ${batch.policyId} changed or was removed since batch ${batchId} was planned`);
     }
-    // A register of paper and media is destroyed by people, through a task (src/tasks/): never here.
-    if (p.action.kind === 'manual') throw new PolicyChangedError(`policy ${p.id} has action manual: its register is destroyed through tasks, not purge batches`);
+    const action = actionOf(p.id, p.action);
     const now = ctx.clock.now();
-    const table = { schema: p.source.schema, table: p.source.table };
-    const keyType = rules.types.of(table, p.source.key);
-    // An erasure request ignores the policy's clock, and a floor no law sets: under a law's
-    // floor the records are restricted instead. Otherwise: re-check, under row locks, that
-    // each is still due.
-    const erasure = batch.trigger === 'erasure_request';
-    // A manual purge (four eyes) destroys only keys of its approved plan; a subject purge, like
-    // an erasure request, ignores the clock but skips (does not restrict) what a floor keeps.
-    const manual = batch.trigger === 'manual' ? await purgeRequestOfRun(tx, batch.run_id) : undefined;
-    const clockless = erasure || manual?.kind === 'subject';
-    // A policy purge takes what its plan took: due by the clock, or restricted and released.
-    const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}`
-      : manual ? sql`((${sql.join(sweepableParts(p, now, keyType), sql`) OR (`)}))` : eligible(p, now);
-    const locked = await rows<{ k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
-        ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
-        ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
-        ${pointerColumns(p.objects.map((o) => o.column), 't')}
-      FROM ${sourceTable(p)} t
-      WHERE ${col(p.source.key)} = ANY(${sql.param(batch.keys)}::${sql.raw(keyType)}[]) AND ${due}
-      FOR UPDATE OF t SKIP LOCKED`);
-    const holds = await heldSubjects(tx, p.id);
-    // Restricted records keep the erasure request as their reason when they finally go.
-    const restricted = await alreadyRestricted(tx, p, locked.map((r) => r.k));
-    const refs = new Map<string, string | null>();
-    const go: string[] = [];
-    const toRestrict: NewRestriction[] = [];
-    let held = 0;
-    for (const r of locked) {
-      // Holds name subjects; a record with no subject is no one's and no hold can reach it.
-      const ref = r.s === null ? null : subjectRef(ctx.keys, r.s);
-      if (manual?.kind === 'subject' && ref !== manual.subject_ref) {
-        // A subject purge destroys that subject's records only: a key planted in its plan or batch is someone else's.
-        continue;
-      } else if (ref !== null && holds.has(ref)) {
-        held++;
-      } else if (manual && r.floor_ok !== true) {
-        continue;
-      } else if (erasure && r.floor_ok !== true && floorDefersErasure(p)) {
-        if (!restricted.has(r.k)) {
-          toRestrict.push({ key: r.k, recordRef: recordRef(ctx.keys, qualifiedName(p.source), r.k), subjectRef: ref, until: r.floor_ends ? new Date(r.floor_ends) : null });
-        }
+    const refs = new SubjectRefs(ctx.keys);
+    const keys = batchKeys(batchId, rules.types.of(p.source, p.source.key));
+    const judged = await judge(tx, ctx, rules, p, action, batch, keys, now, refs);
+    const gone = await destroyRows(tx, rules, p, action, judged.victims);
+
+    const evidence = new EvidenceRows();
+    const base = { runId: batch.runId, policyId: p.id, policyVersion: p.version, category: p.category, classification: p.classification,
+      partner: null, actor: batch.actor, occurredAt: now };
+    const manualFields = batch.manual && requestFields(batch.manual);
+    const kind = (k: Omit<EvidenceKind, keyof typeof base>) => evidence.kind({ ...base, ...k });
+    for (const r of judged.toRestrict) {
+      evidence.add(kind({ trigger: batch.trigger, action: 'deferred', table: qualifiedName(p.source), fields: deferralFields(p, r.until) }), r.recordRef, r.subjectRef);
+    }
+    await restrict(tx, p, batch.erasureRequest, judged.toRestrict, now);
+    const childKinds = p.children.map((c) => kind({ trigger: batch.trigger, action: 'delete', table: qualifiedName(c), fields: manualFields }));
+    const children: Destroyed['children'] = p.children.map((c) => ({ table: qualifiedName(c), refs: new Map() }));
+    const table = qualifiedName(p.source);
+    const fields = action.fields(p) || manualFields ? { ...action.fields(p), ...manualFields } : null;
+    const sourceKind = kind({ trigger: batch.trigger, action: action.evidenceAction, table, fields });
+    // Records an erasure request restricted earlier go, when their floor has run, as its records.
+    const restrictedKind = judged.restricted.size > 0 ? kind({ trigger: 'erasure_request', action: action.evidenceAction, table, fields }) : -1;
+    const done: string[] = [];
+    const doneSubjects: (string | null)[] = [];
+    for (let n = 0; n < gone.i.length; n++) {
+      const i = gone.i[n]!;
+      const k = gone.k[n]!;
+      const subject = refs.of(gone.s[n]!);
+      if (i === 0) {
+        done.push(k);
+        doneSubjects.push(gone.s[n]!);
+        evidence.add(judged.restricted.has(k) ? restrictedKind : sourceKind, recordRef(ctx.keys, table, k), subject);
       } else {
-        refs.set(r.k, ref);
-        go.push(r.k);
+        const child = children[i - 1]!;
+        const ref = recordRef(ctx.keys, child.table, k);
+        child.refs.set(ref, subject);
+        evidence.add(childKinds[i - 1]!, ref, subject);
       }
     }
-    const base = { ...evidenceBase(p, batch, now), fields: manual ? manualFields(manual) : null };
-    const reason = (k: string) => (restricted.has(k) ? 'erasure_request' : batch.trigger);
-    const evidence: EvidenceInput[] = toRestrict.map((r) => ({ ...base, action: 'deferred', table: qualifiedName(p.source),
-      recordRef: r.recordRef, subjectRef: r.subjectRef, fields: deferralFields(p, r.until) }));
-    await restrict(tx, p, erasure ? await requestOfRun(tx, batch.run_id) : null, toRestrict, now);
-    const childPointers: PointerRows[] = [];
-    const children = await destroyChildren(tx, ctx.keys, rules, p, go, refs, (e) => evidence.push({ ...base, ...e, fields: base.fields }), childPointers);
-    let destroyed = 0;
-    let anonymised = 0;
-    let done: string[] = [];
-    if (p.action.kind === 'delete') {
-      const gone = await rows<{ k: string }>(tx, sql`DELETE FROM ${sourceTable(p)} t
-        WHERE ${col(p.source.key)} = ANY(${sql.param(go)}::${sql.raw(keyType)}[]) RETURNING ${col(p.source.key)}::text AS k`);
-      destroyed = gone.length;
-      done = gone.map((g) => g.k);
-      for (const g of gone) evidence.push({ ...base, trigger: reason(g.k), action: 'delete', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), g.k), subjectRef: refs.get(g.k) ?? null, fields: base.fields });
-    } else if (p.action.kind === 'anonymise') {
-      const changed = await anonymiseRows(tx, ctx.keys, rules, p, p.action.fields, go);
-      anonymised = changed.length;
-      done = changed;
-      const fields = { ...describeStrategies(p.action.fields), ...base.fields };
-      for (const k of changed) evidence.push({ ...base, trigger: reason(k), action: 'anonymise', table: qualifiedName(p.source), recordRef: recordRef(ctx.keys, qualifiedName(p.source), k), subjectRef: refs.get(k) ?? null, fields });
-    }
-    await closeRestrictions(tx, p, go, now);
+
+    if (batch.restrictionsOpen) await closeRestrictions(tx, p, done, now);
     // Only a policy that shares data pays for the ledger lookup.
     const partnerRequests = p.partners === 'notify'
-      ? await queuePartnerRequests(tx, ctx, rules, p, { batchId, runId: batch.run_id, trigger: batch.trigger, actor: batch.actor }, locked, done, now)
+      ? await queuePartnerRequests(tx, ctx, rules, p, { batchId, runId: batch.runId, trigger: batch.trigger, actor: batch.actor },
+        done.map((k, n) => ({ k, s: doneSubjects[n]! })), done, now)
       : undefined;
     // Files the destroyed rows pointed to: queued here, deleted by the delete-object job after commit.
-    const objectDeletions = await queueObjectDeletions(tx, ctx, rules, p, { batchId, runId: batch.run_id, trigger: batch.trigger, actor: batch.actor }, locked, done, refs, childPointers, now);
-    const skipped = batch.keys.length - locked.length;
-    const deferred = toRestrict.length;
-    await closeBatch(tx, batchId, { destroyed, anonymised, children, held, deferred, skipped }, now);
-    onDestroyed?.({ batchId, runId: batch.run_id, trigger: batch.trigger, policy: p, keys: go, subjectRefs: refs, evidence });
+    const objectDeletions = gone.o
+      ? await queueObjectDeletions(tx, ctx, rules, p, { batchId, runId: batch.runId, trigger: batch.trigger, actor: batch.actor },
+        ...pointerRows(p, gone, refs), now)
+      : undefined;
+    const counts = {
+      destroyed: action.evidenceAction === 'delete' ? done.length : 0,
+      anonymised: action.evidenceAction === 'anonymise' ? done.length : 0,
+      children: gone.i.length - done.length,
+      held: judged.held,
+      deferred: judged.toRestrict.length,
+      skipped: batch.size - (judged.locked ?? done.length),
+    };
+    await closeBatch(tx, batchId, counts, now);
+    onDestroyed?.({ batchId, runId: batch.runId, trigger: batch.trigger, policy: p, keys: done,
+      subjectRefs: new Map(done.map((k, n) => [k, refs.of(doneSubjects[n]!)])), children });
     // Last statement before commit: the chain lock it takes is held only for the seal insert.
     await appendEvidence(tx, ctx.keys, batchId, evidence, now);
-    return { status: 'done', destroyed, anonymised, children, held, deferred, skipped, ...(partnerRequests ? { partnerRequests } : {}), objectDeletions };
+    return { status: 'done', ...counts, ...(partnerRequests ? { partnerRequests } : {}), ...(objectDeletions ? { objectDeletions } : {}) };
   });
 }
 
+/**
+ * Decides which locked rows go. Without holds, restrictions, a request behind the batch or
+ * values to read first, the destroying statement locks and takes the due rows itself.
+ */
+async function judge(
+  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, action: ActionModule, batch: BatchRow, keys: SQL, now: Date, refs: SubjectRefs,
+): Promise<Judged> {
+  const erasure = batch.trigger === 'erasure_request';
+  // A manual purge (four eyes) destroys only keys of its approved plan; a subject purge, like
+  // an erasure request, ignores the clock but never a floor, and only its subject's records go.
+  const clockless = erasure || batch.manual?.kind === 'subject';
+  // A policy purge takes what its plan took: due by the clock, or restricted and released.
+  const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}`
+    : batch.manual ? sql`((${sql.join(sweepableParts(p, now, rules.types.of(p.source, p.source.key)), sql`) OR (`)}))` : eligible(p, now);
+  const values = action.readsValues(p);
+  if (batch.holds.size === 0 && !batch.restrictionsOpen && !erasure && !batch.manual && values.length === 0) {
+    return { victims: lockDue(p, keys, due), held: 0, locked: null, toRestrict: [], restricted: new Set() };
+  }
+  const locked = await rows<Record<string, string | null> & { k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
+      ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
+      ${floorPassed(p, now)} AS floor_ok, ${floorEnds(p)}::text AS floor_ends
+      ${sql.join(values.map((c, i) => sql`, ${col(c)}::text AS ${sql.identifier(`h${i}`)}`), sql``)}
+      ${pointerColumns(p.objects.map((o) => o.column), 't')}
+    FROM ${sourceTable(p)} t
+    WHERE ${col(p.source.key)} = ANY(${keys}) AND ${due}
+    FOR UPDATE OF t SKIP LOCKED`);
+  const restricted = batch.restrictionsOpen ? await alreadyRestricted(tx, p, locked.map((r) => r.k)) : new Set<string>();
+  const go: typeof locked = [];
+  const toRestrict: NewRestriction[] = [];
+  let held = 0;
+  for (const r of locked) {
+    // Holds name subjects; a record with no subject is no one's and no hold can reach it.
+    const ref = refs.of(r.s);
+    if (batch.manual?.kind === 'subject' && ref !== batch.manual.subject_ref) {
+      // A subject purge destroys that subject's records only: a key planted in its plan or batch is someone else's.
+      continue;
+    } else if (ref !== null && batch.holds.has(ref)) {
+      held++;
+    } else if (batch.manual) {
+      if (r.floor_ok !== true) continue;
+      go.push(r);
+    } else if (erasure && r.floor_ok !== true && floorDefersErasure(p)) {
+      // Only a period a law sets keeps what the subject asked to erase (PIPL art. 47).
+      if (!restricted.has(r.k)) {
+        toRestrict.push({ key: r.k, recordRef: recordRef(ctx.keys, qualifiedName(p.source), r.k), subjectRef: ref, until: r.floor_ends ? new Date(r.floor_ends) : null });
+      }
+    } else {
+      go.push(r);
+    }
+  }
+  const pseudonyms = values.map((_, i) => go.map((r) => (r[`h${i}`] == null ? null : pseudonym(ctx.keys, r[`h${i}`]!))));
+  const pointers = p.objects.map((_, i) => go.map((r) => r[pointerAlias(i)] ?? null));
+  return { victims: chosen(p, rules, go.map((r) => r.k), go.map((r) => r.s), { pseudonyms, pointers }), held, locked: locked.length, toRestrict, restricted };
+}
+
 /** Evidence of a manual purge names who asked, who approved and why. */
-function manualFields(m: { id: string; requested_by: string; approved_by: string; reason: string }): Record<string, string> {
+function requestFields(m: ManualRequest): Record<string, string> {
   return { purge_request: m.id, requested_by: m.requested_by, approved_by: m.approved_by, reason: m.reason };
 }
 
-async function requestOfRun(tx: Tx, runId: string): Promise<string | null> {
-  const r = await one<{ id: string }>(tx, sql`SELECT id FROM lethe.erasure_requests WHERE run_id = ${runId}`);
-  return r?.id ?? null;
-}
-
-function evidenceBase(p: Policy, batch: BatchRow, now: Date) {
-  return {
-    runId: batch.run_id,
-    policyId: p.id,
-    policyVersion: p.version,
-    category: p.category,
-    classification: p.classification,
-    trigger: batch.trigger,
-    partner: null,
-    actor: batch.actor,
-    occurredAt: now,
-  };
-}
-
-async function closeBatch(tx: Tx, batchId: string, o: Omit<PurgeOutcome, 'status'>, now: Date): Promise<void> {
-  await tx.execute(sql`UPDATE lethe.batches SET status = 'done', keys = NULL,
-    destroyed = ${o.destroyed}, anonymised = ${o.anonymised}, children = ${o.children}, held = ${o.held},
-    skipped = ${o.skipped}, attempts = attempts + 1, finished_at = ${now}, error = NULL WHERE id = ${batchId}`);
-}
-
-/**
- * After the last attempt failed: the batch is closed as failed, its keys cleared, the reason
- * kept without values. Nothing was destroyed (the transaction rolled back); the next scan
- * finds the records again.
- */
-export async function failBatch(ctx: EngineContext, batchId: string, reason: string): Promise<void> {
-  await ctx.db.execute(sql`UPDATE lethe.batches SET status = 'failed', keys = NULL, failed = size,
-    attempts = attempts + 1, error = ${reason}, finished_at = ${ctx.clock.now()} WHERE id = ${batchId} AND status = 'pending'`);
+/** The destroyed rows' pointers, in the shape the object outbox reads (source rows, then children). */
+function pointerRows(p: Policy, gone: DestroyedRows, refs: SubjectRefs): [Record<string, unknown>[], string[], Map<string, string | null>, PointerRows[]] {
+  const source: Record<string, unknown>[] = [];
+  const subjects = new Map<string, string | null>();
+  const children: PointerRows[] = p.children.map((c) => ({ table: c, objects: c.objects, rows: [], key: (r) => String(r.k), subjectRef: (r) => (r.s as string | null) }));
+  gone.i.forEach((i, n) => {
+    const row: Record<string, unknown> = { k: gone.k[n]!, s: refs.of(gone.s[n]!) };
+    (gone.o?.[n] ?? []).forEach((v, j) => (row[pointerAlias(j)] = v));
+    if (i === 0) {
+      source.push(row);
+      subjects.set(gone.k[n]!, row.s as string | null);
+    } else {
+      (children[i - 1]!.rows as Record<string, unknown>[]).push(row);
+    }
+  });
+  return [source, source.map((r) => r.k as string), subjects, children.filter((c) => c.objects.length > 0)];
 }

@@ -4,10 +4,11 @@
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { one, rows, utcIso } from '../db/sql.ts';
-import { scanPage } from '../destroy/scan.ts';
+import { runScan } from '../destroy/scan.ts';
+import { executeBatch } from '../destroy/execute.ts';
+import type { Enqueue } from '../pipeline/queues.ts';
 import { openTasksForScan } from '../tasks/open.ts';
 import { parseDuration, type Duration } from '../duration.ts';
-import { purgeAndCheck } from '../destroy/post-check.ts';
 import { finishRun } from '../pipeline/runs.ts';
 import { replyText } from './reply.ts';
 import { objectRuntime } from '../objects/service.ts';
@@ -17,10 +18,16 @@ import type { ErasurePolicyOutcome, ErasureStatus } from './types.ts';
 
 const DEFAULT_TASK_DUE = parseDuration('P30D')!;
 
-/** `taskDue`: the deadline of destruction tasks this request opens for paper and media (action manual). */
-export async function executeErasure(
-  ctx: EngineContext, rules: Ruleset, requestId: string, batchSize: number, taskDue: Duration = DEFAULT_TASK_DUE,
-): Promise<ErasureStatus> {
+export interface ErasureRunOptions {
+  batchSize: number;
+  /** The deadline of destruction tasks this request opens for paper and media (action manual). */
+  taskDue?: Duration;
+  /** Hands partner requests to their queues at once (the worker); without it the partner sweep does. */
+  enqueue?: Enqueue;
+}
+
+export async function executeErasure(ctx: EngineContext, rules: Ruleset, requestId: string, opts: ErasureRunOptions): Promise<ErasureStatus> {
+  const taskDue = opts.taskDue ?? DEFAULT_TASK_DUE;
   const req = await one<{ run_id: string; status: ErasureStatus; ticket: string; received_at: string; subject_ref: string }>(ctx.db, sql`SELECT run_id::text, status, ticket, subject_ref,
     ${utcIso(sql`received_at`)} AS received_at FROM lethe.erasure_requests WHERE id = ${requestId}`);
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
@@ -28,7 +35,7 @@ export async function executeErasure(
   // Store credentials are checked before anything is destroyed.
   const objects = objectRuntime(rules.stores);
   try {
-    return await erase(ctx, rules, requestId, req, batchSize, taskDue, async () => {
+    return await erase(ctx, rules, requestId, req, { ...opts, taskDue }, async () => {
       // The subject's files: each deleted, or attempted and left pending for `lethe worker`.
       await drainRunObjects(ctx, objects, req.run_id);
     });
@@ -39,25 +46,22 @@ export async function executeErasure(
 
 async function erase(
   ctx: EngineContext, rules: Ruleset, requestId: string, req: { run_id: string; ticket: string; received_at: string; subject_ref: string },
-  batchSize: number, taskDue: Duration, deleteObjects: () => Promise<void>,
+  opts: ErasureRunOptions & { taskDue: Duration }, deleteObjects: () => Promise<void>,
 ): Promise<ErasureStatus> {
   await setStatus(ctx.db, requestId, 'in_progress');
   for (const b of await rows<{ id: string }>(ctx.db, sql`SELECT id::text FROM lethe.batches WHERE run_id = ${req.run_id} AND status = 'pending'`)) {
-    await purgeAndCheck(ctx, rules, b.id);
+    await executeBatch(ctx, rules, b.id, opts.enqueue);
   }
   const scans = await rows<{ id: string; policy_id: string }>(ctx.db, sql`SELECT id::text, policy_id FROM lethe.scans
     WHERE run_id = ${req.run_id} AND status IN ('pending', 'running') ORDER BY policy_id`);
   for (const s of scans) {
     // Paper and media: the subject's due register lines go into destruction tasks for people.
     if (rules.get(s.policy_id)?.action.kind === 'manual') {
-      await openTasksForScan(ctx, rules, s.id, taskDue);
+      await openTasksForScan(ctx, rules, s.id, opts.taskDue);
       continue;
     }
-    for (;;) {
-      const step = await scanPage(ctx, rules, s.id, batchSize);
-      if (step.kind === 'done') break;
-      await purgeAndCheck(ctx, rules, step.batchId);
-    }
+    // Each batch is purged as soon as it is cut: a subject's records are few.
+    await runScan(ctx, rules, s.id, { batchSize: opts.batchSize, onBatch: async (batchId) => { await executeBatch(ctx, rules, batchId, opts.enqueue); } });
   }
   await deleteObjects();
   const policies = await outcomes(ctx, rules, requestId, req.run_id, req.subject_ref);

@@ -1,13 +1,21 @@
-// Writes a batch's evidence inside the purge transaction and seals it into the chain. Rows are
-// chained within their batch only, so purges run in parallel; they serialise just for the seal,
-// the last statement before commit.
+// Writes a batch's evidence inside the destroying transaction and seals it into the chain. Rows
+// are chained within their batch only, so purges run in parallel; they serialise just for the
+// seal (seal.ts), the last statement before commit.
+//
+// A purge batch writes thousands of rows that differ only in their refs: everything else (run,
+// policy, action, table, actor, time…) is one of a handful of "kinds". Rows therefore travel as
+// three comma-joined strings of hex refs and hashes plus a small JSON list of kinds, and the
+// server builds the rows and each row's prev_hash (the hash before it) itself: no per-row
+// object, array element escaping or repeated constant on the client.
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
-import { LOCKS, arrayParam, one, rows } from '../db/sql.ts';
 import type { Keys } from '../crypto/keys.ts';
-import { GENESIS, batchStartHash, recordHash, sealHash, type HashedFields } from './hash.ts';
+import { batchStartHash } from './hash.ts';
+import { rowHasher } from './row-hash.ts';
+import { seal } from './seal.ts';
 
-export interface EvidenceInput {
+/** What every row of one kind shares: all of a row but its refs. */
+export interface EvidenceKind {
   runId: string;
   policyId: string;
   policyVersion: string;
@@ -17,81 +25,98 @@ export interface EvidenceInput {
   action: string;
   /** Schema-qualified table name. */
   table: string;
-  recordRef: string | null;
-  subjectRef: string | null;
-  /** Anonymised columns and their strategies; never a value of the data. */
+  /** Anonymised columns and their strategies, deferral terms…; never a value of the data. */
   fields: Record<string, string> | null;
   partner: string | null;
   actor: string;
   occurredAt: Date;
 }
 
+export interface EvidenceInput extends EvidenceKind {
+  recordRef: string | null;
+  subjectRef: string | null;
+}
+
+/** A batch's evidence rows in order, each a kind and its two refs (64 hex digits, or null). */
+export class EvidenceRows {
+  readonly kinds: EvidenceKind[] = [];
+  readonly kindOf: number[] = [];
+  readonly recordRefs: (string | null)[] = [];
+  readonly subjectRefs: (string | null)[] = [];
+
+  /** Registers a kind; rows then name it by the number returned. */
+  kind(k: EvidenceKind): number {
+    this.kinds.push(k);
+    return this.kinds.length - 1;
+  }
+
+  add(kind: number, recordRef: string | null, subjectRef: string | null): void {
+    this.kindOf.push(kind);
+    this.recordRefs.push(recordRef);
+    this.subjectRefs.push(subjectRef);
+  }
+
+  get length(): number {
+    return this.kindOf.length;
+  }
+
+  /** One row per input, a kind for each distinct set of shared values. */
+  static of(records: readonly EvidenceInput[]): EvidenceRows {
+    const out = new EvidenceRows();
+    const seen = new Map<string, number>();
+    for (const r of records) {
+      const { recordRef, subjectRef, ...k } = r;
+      const id = JSON.stringify([k.runId, k.policyId, k.policyVersion, k.category, k.classification, k.trigger, k.action,
+        k.table, k.fields, k.partner, k.actor, k.occurredAt.getTime()]);
+      let n = seen.get(id);
+      if (n === undefined) seen.set(id, (n = out.kind(k)));
+      out.add(n, recordRef, subjectRef);
+    }
+    return out;
+  }
+}
+
+/** Refs are hex or null, which travels as the empty string: anything else would not survive the join. */
+function joined(values: readonly (string | null)[]): string {
+  for (const v of values) {
+    if (v === '' || v?.includes(',')) throw new Error("an evidence ref must be 64 hex digits or null (refs are HMACs, never raw values)");
+  }
+  return values.map((v) => v ?? '').join(',');
+}
+
 /**
- * Inserts one evidence row per input (positions 0..n-1 of `batchId`) in one statement, then
- * appends the batch's seal. Call it last in the transaction: the seal takes the chain lock,
- * which is held until commit. Returns the number of rows written; none → no seal.
+ * Inserts the rows (positions 0..n-1 of `batchId`) in one statement, then appends the batch's
+ * seal. Call it last in the transaction: the seal takes the chain lock, which is held until
+ * commit. Returns the number of rows written; none → no seal.
  */
 export async function appendEvidence(
-  tx: Executor, keys: Keys, batchId: string, records: EvidenceInput[], sealedAt: Date,
+  tx: Executor, keys: Keys, batchId: string, records: readonly EvidenceInput[] | EvidenceRows, sealedAt: Date,
 ): Promise<number> {
-  if (records.length === 0) return 0;
+  const ev = records instanceof EvidenceRows ? records : EvidenceRows.of(records);
+  const n = ev.length;
+  if (n === 0) return 0;
   // PostgreSQL hands uuids back lower-case: hash what will be read back.
   const batch = batchId.toLowerCase();
-  const n = records.length;
-  const cols = {
-    pos: new Array<number>(n), run: new Array<string>(n), policy: new Array<string>(n),
-    version: new Array<string>(n), category: new Array<string>(n), classification: new Array<string>(n),
-    trigger: new Array<string>(n), action: new Array<string>(n), table: new Array<string>(n),
-    recordRef: new Array<string | null>(n), subjectRef: new Array<string | null>(n),
-    fields: new Array<string | null>(n), partner: new Array<string | null>(n), actor: new Array<string>(n),
-    occurredAt: new Array<string>(n), prev: new Array<string>(n), hash: new Array<string>(n),
-  };
-  let prev = batchStartHash(keys.evidenceKey, batch);
-  for (let i = 0; i < n; i++) {
-    const r = records[i]!;
-    const h: HashedFields = {
-      batch_id: batch, batch_pos: i, run_id: r.runId.toLowerCase(), policy_id: r.policyId,
-      policy_version: r.policyVersion, category: r.category, classification: r.classification,
-      trigger: r.trigger, action: r.action, table: r.table, record_ref: r.recordRef, subject_ref: r.subjectRef,
-      fields: r.fields, partner: r.partner, actor: r.actor, occurred_at: r.occurredAt.toISOString(),
-    };
-    const hash = recordHash(keys.evidenceKey, prev, h);
-    cols.pos[i] = i; cols.run[i] = h.run_id; cols.policy[i] = h.policy_id; cols.version[i] = h.policy_version;
-    cols.category[i] = h.category; cols.classification[i] = h.classification; cols.trigger[i] = h.trigger;
-    cols.action[i] = h.action; cols.table[i] = h.table; cols.recordRef[i] = h.record_ref;
-    cols.subjectRef[i] = h.subject_ref; cols.fields[i] = h.fields === null ? null : JSON.stringify(h.fields);
-    cols.partner[i] = h.partner; cols.actor[i] = h.actor; cols.occurredAt[i] = h.occurred_at;
-    cols.prev[i] = prev; cols.hash[i] = hash;
-    prev = hash;
-  }
-  // One statement whatever the batch size: one array parameter per column, not n×19 parameters.
+  const start = batchStartHash(keys.evidenceKey, batch);
+  const hashes = rowHasher(keys.evidenceKey, batch, ev.kinds).chain(start, ev.kindOf, ev.recordRefs, ev.subjectRefs);
+  const kinds = ev.kinds.map((k, n) => ({
+    n, run_id: k.runId.toLowerCase(), policy_id: k.policyId, policy_version: k.policyVersion, category: k.category,
+    classification: k.classification, trigger: k.trigger, action: k.action, table: k.table, fields: k.fields,
+    partner: k.partner, actor: k.actor, occurred_at: k.occurredAt.toISOString(),
+  }));
   await tx.execute(sql`INSERT INTO lethe.evidence (batch_id, batch_pos, run_id, policy_id, policy_version,
       category, classification, trigger, action, "table", record_ref, subject_ref, fields, partner, actor,
       occurred_at, prev_hash, hash)
-    SELECT ${batch}::uuid, u.* FROM unnest(
-      ${arrayParam(cols.pos)}::int[], ${arrayParam(cols.run)}::uuid[], ${arrayParam(cols.policy)}::text[],
-      ${arrayParam(cols.version)}::text[], ${arrayParam(cols.category)}::text[],
-      ${arrayParam(cols.classification)}::text[], ${arrayParam(cols.trigger)}::text[],
-      ${arrayParam(cols.action)}::text[], ${arrayParam(cols.table)}::text[], ${arrayParam(cols.recordRef)}::text[],
-      ${arrayParam(cols.subjectRef)}::text[], ${arrayParam(cols.fields)}::jsonb[], ${arrayParam(cols.partner)}::text[],
-      ${arrayParam(cols.actor)}::text[], ${arrayParam(cols.occurredAt)}::timestamptz[],
-      ${arrayParam(cols.prev)}::text[], ${arrayParam(cols.hash)}::text[]) AS u`);
-  await seal(tx, keys, batch, n, prev, sealedAt);
+    SELECT ${batch}::uuid, u.pos - 1, k.run_id, k.policy_id, k.policy_version, k.category, k.classification,
+      k.trigger, k.action, k."table", u.record_ref, u.subject_ref, k.fields, k.partner, k.actor, k.occurred_at,
+      coalesce(lag(u.hash) OVER (ORDER BY u.pos), ${start}), u.hash
+    FROM unnest(string_to_array(${ev.kindOf.join(',')}, ',')::int[], string_to_array(${joined(ev.recordRefs)}, ',', ''),
+        string_to_array(${joined(ev.subjectRefs)}, ',', ''), string_to_array(${hashes.join(',')}, ','))
+      WITH ORDINALITY AS u(kind, record_ref, subject_ref, hash, pos)
+    JOIN jsonb_to_recordset(${JSON.stringify(kinds)}::jsonb) AS k(n int, run_id uuid, policy_id text,
+        policy_version text, category text, classification text, trigger text, action text, "table" text, fields jsonb,
+        partner text, actor text, occurred_at timestamptz) ON k.n = u.kind
+    ORDER BY u.pos`);
+  await seal(tx, keys, batch, n, hashes[n - 1]!, sealedAt);
   return n;
-}
-
-async function seal(tx: Executor, keys: Keys, batchId: string, records: number, lastHash: string, sealedAt: Date) {
-  // Held until commit, so the next sealer reads this seal as its predecessor. That read needs a
-  // fresh snapshot: READ COMMITTED, where each statement after the lock sees the last commit.
-  const [state] = await rows<{ iso: string }>(tx, sql`SELECT pg_advisory_xact_lock(${LOCKS.evidenceChain}),
-    current_setting('transaction_isolation') AS iso`);
-  if (state!.iso !== 'read committed') {
-    throw new Error(`evidence can only be sealed in a READ COMMITTED transaction (this one is ${state!.iso}): a stale snapshot would fork the seal chain`);
-  }
-  const last = await one<{ hash: string }>(tx, sql`SELECT hash FROM lethe.evidence_seals ORDER BY seq DESC LIMIT 1`);
-  const prev = last?.hash ?? GENESIS;
-  const at = sealedAt.toISOString();
-  const hash = sealHash(keys.evidenceKey, prev, batchId, records, lastHash, at);
-  await tx.execute(sql`INSERT INTO lethe.evidence_seals (batch_id, records, last_hash, prev_hash, hash, sealed_at)
-    VALUES (${batchId}::uuid, ${records}, ${lastHash}, ${prev}, ${hash}, ${at}::timestamptz)`);
 }

@@ -3,7 +3,7 @@
 // place in its store fails the batch whole, before anything is destroyed: deleting the row would
 // drop the only pointer and orphan the file forever.
 import { sql, type SQL } from 'drizzle-orm';
-import { PolicyChangedError } from '../destroy/scan.ts';
+import { PolicyChangedError } from '../errors.ts';
 import { hmacHex, type Keys } from '../crypto/keys.ts';
 import type { Store } from './stores.ts';
 

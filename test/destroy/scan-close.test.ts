@@ -14,7 +14,7 @@ import { fixedClock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { rows } from '../../src/db/sql.ts';
 import { createRun, createScan } from '../../src/pipeline/runs.ts';
-import { scanPage } from '../../src/destroy/scan.ts';
+import { runScan } from '../../src/destroy/scan.ts';
 import { failScan } from '../../src/pipeline/scheduled.ts';
 import { executeErasure } from '../../src/erasure/execute.ts';
 import { recordErasureRequest } from '../../src/erasure/requests.ts';
@@ -43,7 +43,7 @@ describe('a closed scan keeps no raw key', () => {
     // Pages of two: every scan with due records commits a cursor on its way.
     await sweepInline(ctx, rules, 2);
     const id = await recordErasureRequest(ctx, rules, 15, { subject: lender.customers.ended, ticket: 'T-7', actor: 'operator:test' });
-    await executeErasure(ctx, rules, id, 2);
+    await executeErasure(ctx, rules, id, { batchSize: 2 });
     const [{ pages }] = await rows<{ pages: number }>(t.db, sql`SELECT max(pages)::int AS pages FROM lethe.scans`) as [{ pages: number }];
     expect(pages).toBeGreaterThan(1);
     expect(await leftovers()).toEqual([]);
@@ -59,7 +59,10 @@ describe('a closed scan keeps no raw key', () => {
     }
     const runId = await createRun(t.db, { kind: 'consent', trigger: 'expiry', actor: 'operator:test', at: NOW });
     const scanId = await createScan(t.db, runId, p, NOW, { mode: 'subject', subject });
-    expect((await scanPage(ctx, rules, scanId, 1)).kind).toBe('page');
+    // One batch of one, then the scan pauses (as when its worker is told to close).
+    const stop = new AbortController();
+    const paused = await runScan(ctx, rules, scanId, { batchSize: 1, signal: stop.signal, onBatch: async () => stop.abort() });
+    expect(paused).toMatchObject({ status: 'paused', batches: 1 });
     const [open] = await rows<{ cursor: unknown; subject: string | null }>(t.db, sql`SELECT cursor, subject FROM lethe.scans WHERE id = ${scanId}::uuid`);
     expect(open!.cursor).not.toBeNull();
     expect(open!.subject).toBe(subject);

@@ -42,7 +42,7 @@ describe('erasure requests', () => {
     const ctx = ctxAt(fixedClock(NOW));
     const subject = lender.customers.plain;
     const id = await recordErasureRequest(ctx, rules, 15, { subject, ticket: 'T-1', actor: 'operator:test' });
-    expect(await executeErasure(ctx, rules, id, 1000)).toBe('partially_deferred');
+    expect(await executeErasure(ctx, rules, id, { batchSize: 1000 })).toBe('partially_deferred');
 
     // Every rejected application of the subject goes, due or not: the request ignores the clock.
     expect(await count(t.db, 'loan_applications', sql`customer_id = ${subject} AND status = 'rejected'`)).toBe(0);
@@ -103,7 +103,7 @@ describe('erasure requests', () => {
     const before = await count(t.db, 'loan_applications', sql`customer_id = ${subject}`);
     const evidenceBefore = await count(t.db, 'lethe.evidence');
     const id = await recordErasureRequest(ctx, rules, 15, { subject, ticket: 'T-held', actor: 'operator:test' });
-    expect(await executeErasure(ctx, rules, id, 1000)).toBe('held');
+    expect(await executeErasure(ctx, rules, id, { batchSize: 1000 })).toBe('held');
     expect(await count(t.db, 'loan_applications', sql`customer_id = ${subject}`)).toBe(before);
     expect(await count(t.db, 'lethe.evidence')).toBe(evidenceBefore);
     const view = (await getErasureRequest(t.db, id, NOW))!;

@@ -70,7 +70,7 @@ describe('floor kinds and erasure requests', () => {
     expect(kycPreview).toMatchObject({ floor: 'law', on_erasure: { destroy: 0, defer: 1, held: 0 } });
 
     const id = await recordErasureRequest(ctx, rules, 15, { subject, ticket: 'FK-1', actor: 'operator:test' });
-    expect(await executeErasure(ctx, rules, id, 100)).toBe('partially_deferred');
+    expect(await executeErasure(ctx, rules, id, { batchSize: 100 })).toBe('partially_deferred');
     expect(await count(t.db, 'sales_recordings', sql`id = ${rec}::bigint`)).toBe(0);
     expect(await count(t.db, 'kyc_records', sql`id = ${k}::bigint`)).toBe(1);
     expect(await count(t.db, 'lethe.restrictions', sql`policy_id = 'kyc-records' AND closed_at IS NULL`)).toBe(1);
@@ -112,7 +112,7 @@ describe('floor kinds and erasure requests', () => {
       const subject = await customer(`客户${kind}`);
       await recording(subject, 30);
       const id = await recordErasureRequest(ctx, only, 15, { subject, ticket: `FK-${kind}`, actor: 'operator:test' });
-      await executeErasure(ctx, only, id, 100);
+      await executeErasure(ctx, only, id, { batchSize: 100 });
       const view = (await getErasureRequest(t.db, id, NOW))!;
       expect(view.policies.find((x) => x.policy === 'sales-recordings'), kind).toMatchObject(expected);
     }

@@ -98,7 +98,7 @@ describe('statutory floors, holds and consent under random operation sequences',
             case 'sweep': await sweepInline(ctx(), rules); break;
             case 'erase': {
               const id = await recordErasureRequest(ctx(), rules, 15, { subject: customers[s.c]!, ticket: `t${ticket++}`, actor: 'prop' });
-              await executeErasure(ctx(), rules, id, 100);
+              await executeErasure(ctx(), rules, id, { batchSize: 100 });
               erased = s.c;
               break;
             }

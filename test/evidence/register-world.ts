@@ -43,7 +43,7 @@ export async function buildWorld(label: string): Promise<World> {
   await addHold(ctxAt(SWEPT_AT), rules, { subject: lender.customers.held, reason: 'AML investigation', actor: 'officer' });
   await sweepInline(ctxAt(SWEPT_AT), rules);
   const id = await recordErasureRequest(ctxAt(ERASE_AT), rules, 15, { subject: lender.customers.plain, ticket: 'CS-1', actor: 'operator:amy' });
-  await executeErasure(ctxAt(ERASED_AT), rules, id, 1000);
+  await executeErasure(ctxAt(ERASED_AT), rules, id, { batchSize: 1000 });
   await recordErasureRequest(ctxAt(ERASE_AT), rules, 15, { subject: lender.customers.endedRecently, ticket: 'CS-2', actor: 'operator:amy' });
   const runs = await rows<{ id: string; kind: string }>(t.db, sql`SELECT id::text, kind FROM lethe.runs
     WHERE id IN (SELECT run_id FROM lethe.evidence) ORDER BY started_at`);

@@ -125,7 +125,7 @@ describe('object stores that fail', () => {
   it('an erasure request deletes the subject\'s files before it answers, and no one else\'s', async () => {
     const rules = await world();
     const id = await recordErasureRequest(ctx, rules, 15, { subject: 'P-001', ticket: 'CS-1', actor: 'operator:test' });
-    expect(await executeErasure(ctx, rules, id, 100)).toBe('completed');
+    expect(await executeErasure(ctx, rules, id, { batchSize: 100 })).toBe('completed');
     // P-001: chk-due-1 (selfie one.jpg, income 1.pdf) and chk-fresh (fresh.jpg, fresh.pdf).
     for (const key of ['2026/10/selfie one.jpg', '2026/11/fresh.jpg']) expect(await s3.exists(FACES, key)).toBe(false);
     for (const key of ['proofs/income 1.pdf', 'proofs/fresh.pdf']) expect(await s3.exists(DOCS, key)).toBe(false);

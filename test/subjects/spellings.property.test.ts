@@ -126,7 +126,7 @@ describe('subject spellings across column types', () => {
     if (kind === 'erase') {
       const id = await attempt(() => recordErasureRequest(ctx(), rules, 15, { subject, ticket: `T-${ticket++}`, actor: 'operator:prop' }));
       if (id === 'refused') return id;
-      await executeErasure(ctx(), rules, id, 100);
+      await executeErasure(ctx(), rules, id, { batchSize: 100 });
       return 'done';
     }
     const view = await attempt(() => requestPurge(ctx(), rules, { target: { kind: 'subject', subject }, reason: 'prop', requestedBy: 'operator:alice', ttl: parseDuration('PT1H')! }));

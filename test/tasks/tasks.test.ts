@@ -171,7 +171,7 @@ describe('an erasure request and paper', () => {
     const keys = deriveKeys(testConfig({ url: 'postgres://x@y/z' }).secret!);
     const ctx: EngineContext = { db: t.db, keys, clock: fixedClock(NOW), log: silentLogger };
     const id = await recordErasureRequest(ctx, rules, 15, { subject: archive.customers.plain, ticket: 'CS-1', actor: 'operator:cs' });
-    await executeErasure(ctx, rules, id, 100, TASK_DUE);
+    await executeErasure(ctx, rules, id, { batchSize: 100, taskDue: TASK_DUE });
     const lines = await rows<{ k: string }>(t.db, sql`SELECT record_key AS k FROM lethe.destruction_task_lines WHERE state = 'open'`);
     // Clock ignored (the fresh box and the one never closed too); outside the where, and the other subject's, not.
     expect(lines.map((l) => l.k).sort()).toEqual([...archive.duePaper, ...archive.dueDisk, ...archive.fresh, ...archive.open].sort());

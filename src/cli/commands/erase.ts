@@ -32,7 +32,7 @@ Examples:
     return withRuntime(cfg, async (rt) => {
       const rules = await loadRuleset(rt, typeof flags.policies === 'string' ? flags.policies : cfg.policiesDir);
       const id = await recordErasureRequest(rt.ctx, rules, cfg.erasureDueDays, { subject, ticket, actor: `operator:${operatorName(cfg)}` });
-      const status = await executeErasure(rt.ctx, rules, id, cfg.batchSize, cfg.taskDue);
+      const status = await executeErasure(rt.ctx, rules, id, { batchSize: cfg.batchSize, taskDue: cfg.taskDue });
       const view = (await getErasureRequest(rt.database.db, id, rt.ctx.clock.now()))!;
       if (flags.json) printJson(io, view);
       else printErasure(io, view);
