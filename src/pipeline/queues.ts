@@ -144,13 +144,14 @@ export class Queues {
   /**
    * Enqueues work PostgreSQL says is still open. A job of that id that failed or completed in
    * Redis (e.g. failed by BullMQ after its workers were killed twice mid-job, so the processor
-   * never closed its row) is removed first: otherwise its id would block the work forever.
+   * never closed its row) is removed first: otherwise its id would block the work forever. So is
+   * one no list holds (`unknown`): what is left of a job whose other keys Redis lost.
    */
   readonly requeue: Enqueue = async (name, data, jobId, opts) => {
     if (jobId) {
       const old = await this.target(name, data).getJob(jobId);
       const state = old ? await old.getState() : undefined;
-      if (old && (state === 'failed' || state === 'completed')) await old.remove().catch(() => {});
+      if (old && (state === 'failed' || state === 'completed' || state === 'unknown')) await old.remove().catch(() => {});
     }
     await this.enqueue(name, data, jobId, opts);
   };
