@@ -81,11 +81,13 @@ describe('outbox and termination', () => {
       VALUES ('partner-b', ${c!.id}, 'loan-application', 'B-ZHAO', now())`);
     const [app] = await rows<{ id: string }>(h.t.db, sql`INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c!.id}, 'rejected', 1000, now() - interval '50 days', now() - interval '45 days') RETURNING id::text`);
-    await h.t.db.execute(sql`INSERT INTO loans (customer_id, application_id, principal, opened_at) VALUES (${c!.id}, ${app!.id}, 1000, now())`);
+    // A lender table no policy declares, pointing at the application (loans are SET NULL now).
+    await h.t.db.execute(sql`CREATE TABLE application_notes (id bigint PRIMARY KEY, application_id bigint NOT NULL REFERENCES loan_applications (id))`);
+    await h.t.db.execute(sql`INSERT INTO application_notes VALUES (1, ${app!.id})`);
     await expect(sweepInline(h.ctx, h.rules, 100)).rejects.toThrow();
     expect(await count(h.t.db, 'lethe.partner_requests')).toBe(before);
     expect(await count(h.t.db, 'loan_applications', sql`id = ${app!.id}`)).toBe(1);
-    await h.t.db.execute(sql`DELETE FROM loans WHERE application_id = ${app!.id}`);
+    await h.t.db.execute(sql`DROP TABLE application_notes`);
   });
 
   it('a terminated partner gets requests for everything the ledger says it still holds, once', async () => {
