@@ -1,5 +1,6 @@
 // npm run bench [-- --sizes 1000000,10000000 --due N --batch N --concurrency N --keep --reuse-seed
-//                  --no-anonymise --no-scale-out --no-partners --only-partners --partner-requests N]
+//                  --no-anonymise --no-scale-out --no-partners --only-partners --partner-requests N
+//                  --no-objects --only-objects --object-files N]
 // At each size: seeds the reference lender (`--due` of the applications due, the same number at
 // every size), times `plan`, copies the database, and destroys the due work twice in the same
 // run — raw PostgreSQL in one session (the yardstick) and lethe's full pipeline (`lethe sweep`,
@@ -16,6 +17,7 @@ import { runLethe, SECRET, type LetheEnv } from './process.ts';
 import { timePlan, type PlanTime } from './plan-time.ts';
 import { runFleet, type FleetRun } from './scale-out.ts';
 import { reportPartnerBench, runPartnerBench } from './partners.ts';
+import { reportObjectBench, runObjectBench } from './objects.ts';
 import { STARTUP_TARGET, measureStartup, startupLine } from './startup.ts';
 
 const { values: flags } = parseArgs({ options: {
@@ -30,6 +32,9 @@ const { values: flags } = parseArgs({ options: {
   'no-partners': { type: 'boolean', default: false },
   'only-partners': { type: 'boolean', default: false },
   'partner-requests': { type: 'string', default: '10000' },
+  'no-objects': { type: 'boolean', default: false },
+  'only-objects': { type: 'boolean', default: false },
+  'object-files': { type: 'string', default: '5000' },
 } });
 const SIZES = flags.sizes.split(',').map(Number);
 const DUE = Number(flags.due);
@@ -169,8 +174,13 @@ const startup = measureStartup();
 console.log(startupLine(startup));
 if (startup.ratio > STARTUP_TARGET) problems.push(`start-up ${startup.ratio.toFixed(2)}× node -e 0 (target ≤ ${STARTUP_TARGET}×)`);
 
-if (!flags['only-partners']) await main();
-if (!flags['no-partners']) {
+const only = flags['only-partners'] || flags['only-objects'];
+if (!only) await main();
+if (!flags['no-partners'] && !flags['only-objects']) {
   const partners = await runPartnerBench({ host: HOST, requests: Number(flags['partner-requests']), keep: flags.keep, log });
   if (!reportPartnerBench(partners)) process.exitCode = 1;
+}
+if (!flags['no-objects'] && !flags['only-partners']) {
+  const objects = await runObjectBench({ host: HOST, files: Number(flags['object-files']), log });
+  if (!reportObjectBench(objects)) process.exitCode = 1;
 }

@@ -63,7 +63,7 @@ export async function startDemoStores(policies: readonly Policy[], storesFile: s
   const endpoint = `http://127.0.0.1:${port}`;
   const stores: Store[] = [...buckets].map(([id, bucket]) => ({
     id, kind: 's3', endpoint, region: 'us-east-1', bucket, accessKeyEnv: 'LETHE_DEMO_S3_ACCESS_KEY', secretKeyEnv: 'LETHE_DEMO_S3_SECRET_KEY',
-    pathStyle: true, versioned: false, maxConcurrency: 8, maxAttempts: 3, timeoutMs: 10_000,
+    pathStyle: true, versioned: false, maxConcurrency: 8, maxAttempts: 3, timeoutMs: 10_000, retryBaseMs: 500,
   }));
   const registry = makeStoreRegistry(`${endpoint} (lethe demo)`, stores, () => DEMO_KEY);
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: DEMO_KEY, secretAccessKey: DEMO_KEY } });

@@ -16,14 +16,14 @@ import type { CredentialLookup, Store, StoreRegistry } from './stores.ts';
 export const MAX_REFUSED_ATTEMPTS = 3;
 
 export interface ObjectDeliveryOptions {
-  /** First retry delay; doubles per attempt, with jitter. */
-  baseDelayMs: number;
+  /** First retry delay; doubles per attempt, with jitter. Unset: the store's `retry_base_ms`. */
+  baseDelayMs?: number;
   maxDelayMs: number;
   random: () => number;
   credentials?: CredentialLookup;
 }
 
-export const DEFAULT_OBJECT_DELIVERY: ObjectDeliveryOptions = { baseDelayMs: 2000, maxDelayMs: 3_600_000, random: Math.random };
+export const DEFAULT_OBJECT_DELIVERY: ObjectDeliveryOptions = { maxDelayMs: 3_600_000, random: Math.random };
 
 /** The stores and one client per store, shared by every attempt of a process. */
 export class ObjectRuntime {
@@ -78,7 +78,7 @@ export async function deliverObject(ctx: EngineContext, rt: ObjectRuntime, delet
     const limit = e instanceof ObjectRefusedError ? Math.min(store.maxAttempts, MAX_REFUSED_ATTEMPTS) : store.maxAttempts;
     outcome = r.attempts >= limit
       ? { kind: 'failed', reason: `${reason} (gave up after ${r.attempts} attempts)` }
-      : { kind: 'retry', storeId: store.id, attempts: r.attempts, delayMs: backoffMs(r.attempts, rt.delivery), reason };
+      : { kind: 'retry', storeId: store.id, attempts: r.attempts, delayMs: backoffMs(r.attempts, { ...rt.delivery, baseDelayMs: rt.delivery.baseDelayMs ?? store.retryBaseMs }), reason };
   }
   return settle(ctx, r, outcome, log);
 }

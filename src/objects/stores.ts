@@ -15,6 +15,7 @@ export const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const DEFAULT_MAX_CONCURRENCY = 8;
 export const DEFAULT_MAX_ATTEMPTS = 8;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_RETRY_BASE_MS = 2000;
 
 export interface Store {
   readonly id: string;
@@ -31,6 +32,8 @@ export interface Store {
   /** Attempts before an object is recorded `object_failed`. */
   readonly maxAttempts: number;
   readonly timeoutMs: number;
+  /** First retry delay after a failed attempt; doubles per attempt (with jitter), at most an hour. */
+  readonly retryBaseMs: number;
 }
 
 export interface StoreRegistry {
@@ -62,7 +65,8 @@ const storeSchema = z.strictObject({
   max_concurrency: z.number().int().min(1).max(64).default(DEFAULT_MAX_CONCURRENCY),
   max_attempts: z.number().int().min(1).max(50).default(DEFAULT_MAX_ATTEMPTS),
   timeout_ms: z.number().int().min(100).max(600_000).default(DEFAULT_TIMEOUT_MS),
-}, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'id, kind, endpoint, region, bucket, access_key_env, secret_key_env, path_style, versioned, max_concurrency, max_attempts, timeout_ms' : undefined) });
+  retry_base_ms: z.number().int().min(10).max(600_000).default(DEFAULT_RETRY_BASE_MS),
+}, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'id, kind, endpoint, region, bucket, access_key_env, secret_key_env, path_style, versioned, max_concurrency, max_attempts, timeout_ms, retry_base_ms' : undefined) });
 
 const listSchema = z.array(storeSchema);
 
@@ -96,7 +100,7 @@ export function parseStoreRegistry(text: string, file: string): StoreRegistry {
     return Object.freeze({
       id: s.id, kind: s.kind, endpoint: s.endpoint, region: s.region, bucket: s.bucket,
       accessKeyEnv: s.access_key_env, secretKeyEnv: s.secret_key_env, pathStyle: s.path_style, versioned: s.versioned,
-      maxConcurrency: s.max_concurrency, maxAttempts: s.max_attempts, timeoutMs: s.timeout_ms,
+      maxConcurrency: s.max_concurrency, maxAttempts: s.max_attempts, timeoutMs: s.timeout_ms, retryBaseMs: s.retry_base_ms,
     });
   });
   if (problems.length > 0) throw new PolicyError(problems);

@@ -71,9 +71,10 @@ export interface ChaosLender {
  * the chaos policy keeps each 35 days after filing). `chaos_expected` records every
  * application's fate and record_ref, for `expectExactlyOnce`.
  */
-export async function seedChaosLender(t: TestDb, env: Record<string, string>, opts: { floors?: boolean; holds?: number } = {}): Promise<ChaosLender> {
+export async function seedChaosLender(t: TestDb, env: Record<string, string>, opts: { floors?: boolean; holds?: number; records?: number } = {}): Promise<ChaosLender> {
   const now = new Date();
-  await seedRejectedApplications(t.db, { due: CHAOS_RECORDS, fresh: Math.ceil(CHAOS_RECORDS / 50), now });
+  const records = opts.records ?? CHAOS_RECORDS;
+  await seedRejectedApplications(t.db, { due: records, fresh: Math.ceil(records / 50), now });
   const floors = opts.floors ?? true;
   if (floors) await t.db.execute(sql`UPDATE loan_applications SET applied_at = now() - interval '10 days' WHERE id % 53 = 0`);
   const heldSubjects = (await rows<{ id: string }>(t.db, sql`SELECT id::text FROM customers ORDER BY id LIMIT ${opts.holds ?? 3}`)).map((r) => r.id);
@@ -281,7 +282,7 @@ export async function expectExactlyOnce(db: Db): Promise<void> {
       (SELECT count(DISTINCT record_ref) FROM ev)::text AS distinct_evidence,
       (SELECT count(*) FROM ev WHERE NOT EXISTS (SELECT 1 FROM gone WHERE gone.ref = ev.record_ref))::text AS evidence_not_gone,
       (SELECT coalesce(sum(docs), 0) FROM gone)::text AS docs_gone,
-      (SELECT count(*) FROM lethe.evidence WHERE "table" = 'public.loan_application_documents')::text AS docs_evidence,
+      (SELECT count(*) FROM lethe.evidence WHERE "table" = 'public.loan_application_documents' AND action = 'delete')::text AS docs_evidence,
       (SELECT coalesce(sum(destroyed), 0) FROM lethe.batches WHERE policy_id = ${POLICY})::text AS batch_destroyed`);
   expect(r, 'exactly once').toEqual({
     due_left: '0', wrongly_gone: '0', gone: r!.gone, evidence: r!.gone, distinct_evidence: r!.gone, evidence_not_gone: '0',
