@@ -1,5 +1,6 @@
 // The dry run. Counts what a sweep at `now` would do, with the same predicates the scan and
 // the purge use, so that a plan followed by a sweep destroys exactly what the plan counted.
+import { countDueObjects } from '../objects/plan.ts';
 import { sql, type SQL } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
@@ -15,6 +16,8 @@ import { canonicalSubject } from '../subjects/canonical.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
 export interface PolicyCounts {
+  /** Files in object storage the due records point to (policies with `objects:` only). */
+  objects?: number;
   id: string;
   /** `manual`: paper and media; `due` lines go into destruction tasks, never destroyed by a sweep. */
   action: 'delete' | 'anonymise' | 'manual';
@@ -110,8 +113,9 @@ export async function countDueAndHeld(ctx: EngineContext, rules: Ruleset, p: Pol
 }
 
 export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, opts: PlanOptions): Promise<PolicyCounts> {
-  const [{ due, held }, deferred, restricted] = await Promise.all([
-    countDueAndHeld(ctx, rules, p, opts), countDeferred(ctx.db, rules, p, opts), countRestricted(ctx.db, rules, p, opts)]);
+  const [{ due, held }, deferred, restricted, objects] = await Promise.all([
+    countDueAndHeld(ctx, rules, p, opts), countDeferred(ctx.db, rules, p, opts), countRestricted(ctx.db, rules, p, opts),
+    countDueObjects(ctx, p, dueParts(rules, p, opts))]);
   const action = p.action.kind;
   return {
     id: p.id, action, due, held, deferred, restricted,
@@ -120,6 +124,8 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
     failed: 0,
     ...(action === 'manual' ? { tasked: await countTasked(ctx.db, rules, p, opts) } : {}),
     floor: p.minimum?.kind ?? null,
+    // Files in object storage a sweep now would delete with these records (`objects:`).
+    ...(objects === undefined ? {} : { objects }),
     ...(opts.subject === undefined ? {} : { on_erasure: await previewErasure(ctx, rules, p, opts.subject, opts.now) }),
   };
 }

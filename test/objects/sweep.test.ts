@@ -15,6 +15,7 @@ import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { rows } from '../../src/db/sql.ts';
 import { objectRef } from '../../src/objects/pointers.ts';
 import { registry } from '../../jobs/index.ts';
+import { plan } from '../../src/plan/plan.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 Object.assign(process.env, TEST_CREDENTIALS);
@@ -26,6 +27,7 @@ describe('objects of destroyed records', () => {
   let ctx: EngineContext;
   let rules: Ruleset;
   let result: Awaited<ReturnType<typeof sweep>>;
+  let planned: Awaited<ReturnType<typeof plan>>;
 
   beforeAll(async () => {
     t = await createTestDb('objects');
@@ -38,6 +40,7 @@ describe('objects of destroyed records', () => {
     const stores = s3.registry([s3.store('faces', FACES), s3.store('docs', DOCS)]);
     rules = (await buildRuleset(t.db, await loadPolicies(policyDir()), stores)).ruleset;
     await addHold(ctx, rules, { subject: 'P-HELD', reason: 'litigation', actor: 'test' });
+    planned = await plan(ctx, rules, { now: NOW });
     result = await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
   });
   afterAll(async () => {
@@ -55,6 +58,10 @@ describe('objects of destroyed records', () => {
     for (const key of ['proofs/income 1.pdf', 'proofs/3.pdf']) expect(await s3.exists(DOCS, key)).toBe(false);
     expect(result.objects).toEqual({ deleted: 4, notDeleted: 0 });
     expect(await count(t.db, 'lethe.object_deletions', sql`status <> 'deleted'`)).toBe(0);
+  });
+
+  it('plan counted the files the sweep deleted (pointers of due, unheld records and their children)', () => {
+    expect(planned[0]).toMatchObject({ due: 4, held: 1, objects: 4 });
   });
 
   it('leaves the files of held and not-yet-due records untouched', async () => {

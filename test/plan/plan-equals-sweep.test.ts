@@ -9,6 +9,7 @@ import { createQueuePrefix, createTestDb, testConfig, type TestDb } from '../hel
 import { seedLender } from '../../src/lender/seed.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
+import { packStores } from '../fixtures/s3.ts';
 import { deriveKeys } from '../../src/crypto/keys.ts';
 import { fixedClock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
