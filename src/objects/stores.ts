@@ -13,7 +13,8 @@ export const STORE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** S3's own bucket-name rule (3–63 lower-case letters, digits, dots and hyphens). */
 export const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const DEFAULT_MAX_CONCURRENCY = 8;
-export const DEFAULT_MAX_ATTEMPTS = 8;
+/** With the default 2 s doubling to an hour, about ten hours of outage before a file is given up. */
+export const DEFAULT_MAX_ATTEMPTS = 20;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRY_BASE_MS = 2000;
 
