@@ -18,7 +18,6 @@ import { plan, type PolicyCounts } from '../../src/plan/plan.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { one } from '../../src/db/sql.ts';
 import { registry } from '../../jobs/index.ts';
-import { packStores } from '../fixtures/s3.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 import type { Config } from '../../src/config.ts';
 
