@@ -86,7 +86,8 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
   const children: GroupRow[] = [];
   for (const g of groups) {
     const rule = rules.get(`${g.policy_id}/${g.policy_version}`) ?? null;
-    if (rule?.table && g.table !== rule.table && !g.action.startsWith('partner_')) {
+    // Files in object storage (`object_*`) are lines of their own, counted in files, whichever table pointed at them.
+    if (rule?.table && g.table !== rule.table && !g.action.startsWith('partner_') && !g.action.startsWith('object_')) {
       children.push(g);
       continue;
     }

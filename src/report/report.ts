@@ -23,6 +23,8 @@ export interface Report {
     by_category: Count[];
     by_trigger: Count[];
     by_action: Count[];
+    /** Files in object storage deleted (or given up) with their records, per data category. */
+    objects_by_category: { key: string; deleted: number; failed: number }[];
     /** `key` is '' for evidence that involves no partner (all of it until partners land). */
     by_partner: Count[];
   };
@@ -55,6 +57,12 @@ async function reportIn(db: Executor, { from, to }: { from: Date; to: Date }, no
       WHERE occurred_at >= ${f}::timestamptz AND occurred_at < ${t}::timestamptz GROUP BY 1 ORDER BY 2 DESC, 1`))
       .map((r) => ({ key: r.key ?? '', records: Number(r.n) }));
   const byCategory = await by('category');
+  // Files deleted from object storage with their records (`objects:`), per data category.
+  const objectsByCategory = (await rows<{ key: string; deleted: string; failed: string }>(db, sql`SELECT category AS key,
+      count(*) FILTER (WHERE action = 'object_deleted')::text AS deleted, count(*) FILTER (WHERE action = 'object_failed')::text AS failed
+    FROM lethe.evidence WHERE action IN ('object_deleted', 'object_failed')
+      AND occurred_at >= ${f}::timestamptz AND occurred_at < ${t}::timestamptz GROUP BY 1 ORDER BY 1`))
+    .map((r) => ({ key: r.key, deleted: Number(r.deleted), failed: Number(r.failed) }));
 
   const iso = (c: string) => sql`to_char(${sql.identifier(c)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${sql.identifier(c)}`;
   const requests = await rows<Request>(db, sql`SELECT status, ${iso('received_at')}, ${iso('due_at')}, ${iso('completed_at')}
@@ -81,6 +89,7 @@ async function reportIn(db: Executor, { from, to }: { from: Date; to: Date }, no
     evidence: {
       total: byCategory.reduce((s, c) => s + c.records, 0),
       by_category: byCategory, by_trigger: await by('trigger'), by_action: await by('action'), by_partner: await by('partner'),
+      objects_by_category: objectsByCategory,
     },
     erasure_requests: {
       received: requests.length, completed: status('completed'), partially_deferred: status('partially_deferred'),

@@ -16,6 +16,8 @@ import { rows } from '../../src/db/sql.ts';
 import { objectRef } from '../../src/objects/pointers.ts';
 import { registry } from '../../jobs/index.ts';
 import { plan } from '../../src/plan/plan.ts';
+import { buildRegister } from '../../src/evidence/register.ts';
+import { buildReport } from '../../src/report/report.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 Object.assign(process.env, TEST_CREDENTIALS);
@@ -101,6 +103,16 @@ describe('objects of destroyed records', () => {
     }
     expect(dump).not.toContain('selfie');
     expect(dump).not.toContain(FACES);
+  });
+
+  it('the register gives the files a line of their own, the report counts them per category', async () => {
+    const lines = (await buildRegister(t.db, {})).flatMap((r) => r.policies);
+    expect(lines.filter((l) => l.action === 'object_deleted').reduce((a, l) => a + l.records, 0)).toBe(4);
+    const del = lines.find((l) => l.action === 'delete' && l.table === 'app.liveness_checks')!;
+    // Child rows are the two attachments' rows (chk-due-1 has two, chk-due-3 one), never files.
+    expect(del).toMatchObject({ records: 4, child_rows: 3 });
+    const report = await buildReport(t.db, { from: new Date('2000-01-01'), to: new Date('2100-01-01') }, NOW);
+    expect(report.evidence.objects_by_category).toEqual([{ key: 'face-image', deleted: 4, failed: 0 }]);
   });
 
   it('keeps the evidence chain intact', async () => {

@@ -38,6 +38,8 @@ Examples:
         counts('by trigger', r.evidence.by_trigger),
         counts('by action', r.evidence.by_action),
         counts('by partner', r.evidence.by_partner),
+        `files in object storage by category\n${r.evidence.objects_by_category.length
+          ? table(['', 'deleted', 'failed'], r.evidence.objects_by_category.map((x) => [x.key, x.deleted, x.failed])) : '  none'}`,
         '',
         `erasure requests received: ${e.received} (completed ${e.completed}, partially deferred ${e.partially_deferred}, held ${e.held}, failed ${e.failed}, open ${e.open}); overdue: ${e.overdue}`,
         `response time (working days, received → completed): ${e.response_working_days.answered ? `median ${e.response_working_days.median}, max ${e.response_working_days.max} over ${e.response_working_days.answered}` : 'none answered'}`,
