@@ -10,6 +10,7 @@ import { plan, type PolicyCounts } from '../plan/plan.ts';
 import { actionPending, sourceTable, whereFilter } from '../destroy/predicates.ts';
 import { partnersStatus, type PartnersStatus } from '../partners/status.ts';
 import { listTasks, type TaskView } from '../tasks/list.ts';
+import { storeCounts, type StoreCounts } from '../objects/status.ts';
 import { destroyedPerDay, type DayCount } from './history.ts';
 import { expiryForecast, type Forecast } from './forecast.ts';
 
@@ -34,6 +35,8 @@ export interface Overview {
   partners: PartnersStatus;
   /** Paper and media destruction tasks not yet confirmed (src/tasks/). */
   tasks: TaskView[];
+  /** Files in object storage per store: pending, deleted, failed (src/objects/). */
+  objects: StoreCounts[];
 }
 
 async function countInScope(db: Executor, p: Policy): Promise<number> {
@@ -56,5 +59,5 @@ export async function loadOverview(ctx: EngineContext, rules: Ruleset, now: Date
     forecast.push(await expiryForecast(ctx.db, p, now, days));
   }
   return { now, days, policies, destroyed: await destroyedPerDay(ctx.db, now, days), forecast, partners: await partnersStatus(ctx.db, now),
-    tasks: await listTasks(ctx.db, now) };
+    tasks: await listTasks(ctx.db, now), objects: await storeCounts(ctx.db, now) };
 }

@@ -18,6 +18,8 @@ import { registry } from '../../jobs/index.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
 import { buildReport } from '../../src/report/report.ts';
+import { loadOverview } from '../../src/overview/overview.ts';
+import { renderOverviewHtml } from '../../src/server/pages/overview.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 Object.assign(process.env, TEST_CREDENTIALS);
@@ -113,6 +115,12 @@ describe('objects of destroyed records', () => {
     expect(del).toMatchObject({ records: 4, child_rows: 3 });
     const report = await buildReport(t.db, { from: new Date('2000-01-01'), to: new Date('2100-01-01') }, NOW);
     expect(report.evidence.objects_by_category).toEqual([{ key: 'face-image', deleted: 4, failed: 0 }]);
+  });
+
+  it('the overview page shows the files per store', async () => {
+    const html = renderOverviewHtml(await loadOverview(ctx, rules, NOW));
+    expect(html).toMatch(/<tr data-store="faces"><td>faces<\/td><td class="n">0<\/td><td class="n"><\/td><td class="n">2<\/td><td class="n">0<\/td><\/tr>/);
+    expect(html).toContain('data-store="docs"');
   });
 
   it('keeps the evidence chain intact', async () => {

@@ -66,6 +66,13 @@ function forecastRow(f: Forecast, slots: string[]): string {
   return `<tr data-policy=${attr(f.policy)}><td><code>${esc(f.policy)}</code></td><td class="n forecast-total">${f.forecastable ? n(f.total) : '–'}</td><td>${chart}</td></tr>`;
 }
 
+function objectsSection(o: Overview): string {
+  if (o.objects.length === 0) return '<p class="muted" id="objects-none">No files in object storage to delete.</p>';
+  const rowsHtml = o.objects.map((s) => `<tr data-store=${attr(s.store)}><td>${esc(s.store)}</td><td class="n${s.pending > 0 ? ' warn' : ''}">${n(s.pending)}</td>`
+    + `<td class="n">${s.pending > 0 ? `${n(Math.round(s.oldest_pending_seconds / 60))} min` : ''}</td><td class="n">${n(s.deleted)}</td><td class="n${s.failed > 0 ? ' warn' : ''}">${n(s.failed)}</td></tr>`).join('');
+  return `<table id="objects"><tr><th>store</th><th class="n">pending</th><th class="n">oldest pending</th><th class="n">deleted</th><th class="n">failed</th></tr>${rowsHtml}</table>`;
+}
+
 function partnersSection(o: Overview): string {
   const { partners, overdue } = o.partners;
   if (partners.length === 0) return '<p class="muted" id="partners-none">No partner requests.</p>';
@@ -110,6 +117,8 @@ ${barChart('destroyed-chart', 'bar', past, bars, 120, `records destroyed or anon
 <h2>Expiries in the next ${n(o.days)} days</h2>
 <p class="muted">When each record's retention ends (clock + retain); a statutory floor or a hold can keep it longer.</p>
 <table id="forecast"><tr><th>policy</th><th class="n">records</th><th>per day</th></tr>${o.forecast.map((f) => forecastRow(f, coming)).join('\n')}</table>
+<h2>Files in object storage</h2>
+${objectsSection(o)}
 <h2>Partner requests</h2>
 ${partnersSection(o)}
 <h2>Paper and media destruction tasks</h2>
