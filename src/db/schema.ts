@@ -85,6 +85,13 @@ export const batches = lethe.table('batches', {
   finishedAt: ts('finished_at'),
   /** How long the purge job took (transaction and post-destruction check): /metrics' histogram. */
   purgeMs: integer('purge_ms'),
+  /**
+   * The seal this batch's evidence was sealed with, and how many records it holds: an anchor of
+   * the seal chain outside the evidence tables, so `evidence verify` notices evidence removed
+   * whole (rows and seals, the newest included) while this row says it existed.
+   */
+  sealHash: text('seal_hash'),
+  evidenceRecords: integer('evidence_records'),
 }, (t) => [index('batches_run_idx').on(t.runId), index('batches_open_idx').on(t.status, t.createdAt)]);
 
 /**

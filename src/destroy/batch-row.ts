@@ -5,6 +5,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { EngineContext } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
 import { one } from '../db/sql.ts';
+import type { Sealed } from '../evidence/append.ts';
 
 /** The four-eyes request behind a `manual` batch. */
 export interface ManualRequest {
@@ -81,10 +82,12 @@ export interface BatchCounts {
   skipped: number;
 }
 
-export async function closeBatch(tx: Tx, batchId: string, o: BatchCounts, now: Date): Promise<void> {
+/** Closes the batch with its counts and the seal of its evidence (none: nothing was destroyed or deferred). */
+export async function closeBatch(tx: Tx, batchId: string, o: BatchCounts, sealed: Sealed, now: Date): Promise<void> {
   await tx.execute(sql`UPDATE lethe.batches SET status = 'done', keys = NULL,
     destroyed = ${o.destroyed}, anonymised = ${o.anonymised}, children = ${o.children}, held = ${o.held},
-    skipped = ${o.skipped}, attempts = attempts + 1, finished_at = ${now}, error = NULL WHERE id = ${batchId}`);
+    skipped = ${o.skipped}, attempts = attempts + 1, finished_at = ${now}, error = NULL,
+    seal_hash = ${sealed.sealHash}, evidence_records = ${sealed.records} WHERE id = ${batchId}`);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Tx } from '../db/connect.ts';
 import { LOCKS, rows } from '../db/sql.ts';
 import { recordRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
-import { appendEvidence, EvidenceRows, type EvidenceKind } from '../evidence/append.ts';
+import { appendSealed, EvidenceRows, type EvidenceKind } from '../evidence/append.ts';
 import { PolicyChangedError } from '../errors.ts';
 import { actionPending, col, eligible, floorEnds, floorPassed, sourceTable, sweepableParts, whereFilter } from './predicates.ts';
 import { alreadyRestricted, closeRestrictions, deferralFields, restrict, type NewRestriction } from './restrict.ts';
@@ -133,11 +133,11 @@ export async function purgeBatch(
       deferred: judged.toRestrict.length,
       skipped: batch.size - (judged.locked ?? done.length),
     };
-    await closeBatch(tx, batchId, counts, now);
     onDestroyed?.({ batchId, runId: batch.runId, trigger: batch.trigger, policy: p, keys: done,
       subjectRefs: new Map(done.map((k, n) => [k, refs.of(doneSubjects[n]!)])), children });
-    // Last statement before commit: the chain lock it takes is held only for the seal insert.
-    await appendEvidence(tx, ctx.keys, batchId, evidence, now);
+    // Last before commit: the chain lock the seal takes is held only for the seal and this row.
+    const sealed = await appendSealed(tx, ctx.keys, batchId, evidence, now);
+    await closeBatch(tx, batchId, counts, sealed, now);
     return { status: 'done', ...counts, ...(partnerRequests ? { partnerRequests } : {}), ...(objectDeletions ? { objectDeletions } : {}) };
   });
 }

@@ -92,9 +92,22 @@ function joined(values: readonly (string | null)[]): string {
 export async function appendEvidence(
   tx: Executor, keys: Keys, batchId: string, records: readonly EvidenceInput[] | EvidenceRows, sealedAt: Date,
 ): Promise<number> {
+  return (await appendSealed(tx, keys, batchId, records, sealedAt)).records;
+}
+
+export interface Sealed {
+  records: number;
+  /** The batch's seal; null when there was nothing to seal. */
+  sealHash: string | null;
+}
+
+/** appendEvidence, returning the seal as well (a purge batch keeps it on its row: batch-row.ts). */
+export async function appendSealed(
+  tx: Executor, keys: Keys, batchId: string, records: readonly EvidenceInput[] | EvidenceRows, sealedAt: Date,
+): Promise<Sealed> {
   const ev = records instanceof EvidenceRows ? records : EvidenceRows.of(records);
   const n = ev.length;
-  if (n === 0) return 0;
+  if (n === 0) return { records: 0, sealHash: null };
   // PostgreSQL hands uuids back lower-case: hash what will be read back.
   const batch = batchId.toLowerCase();
   const start = batchStartHash(keys.evidenceKey, batch);
@@ -117,6 +130,5 @@ export async function appendEvidence(
         policy_version text, category text, classification text, trigger text, action text, "table" text, fields jsonb,
         partner text, actor text, occurred_at timestamptz) ON k.n = u.kind
     ORDER BY u.pos`);
-  await seal(tx, keys, batch, n, hashes[n - 1]!, sealedAt);
-  return n;
+  return { records: n, sealHash: await seal(tx, keys, batch, n, hashes[n - 1]!, sealedAt) };
 }

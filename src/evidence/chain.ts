@@ -9,6 +9,8 @@ export interface VerifyResult {
   ok: boolean;
   records: number;
   first_broken: null | { seq: number; reason: string };
+  /** Evidence lethe's own records say existed and that is gone or replaced (cross-check.ts); only when some is. */
+  missing?: string[];
 }
 
 interface SealState {

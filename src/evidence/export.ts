@@ -10,6 +10,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import { canonicalJSON, type EvidenceRecord, type SealRecord } from './hash.ts';
+import { exportHead } from './export-head.ts';
 import { EVIDENCE_COLUMNS, PAGE_ROWS, SEAL_COLUMNS, inSnapshot, toRecord, toSeal, type EvidenceRow, type SealRow } from './rows.ts';
 import { buildRegister, rangeFilter } from './register.ts';
 import { renderRegisterHtml } from './register-html.ts';
@@ -18,7 +19,9 @@ import { allAnchors } from './prune.ts';
 export const EXPORT_FORMATS = ['json', 'csv', 'html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** Names the JSON layout, so that an offline verifier knows what it reads. */
-export const EXPORT_FORMAT_ID = 'lethe-evidence-export/1';
+export const EXPORT_FORMAT_ID = 'lethe-evidence-export/2';
+/** The first layout, with no head: read by `evidence verify --from-file` only when signed. */
+export const EXPORT_FORMAT_V1 = 'lethe-evidence-export/1';
 
 export interface ExportOptions {
   /** occurred_at ≥ from (inclusive). */
@@ -31,6 +34,8 @@ export interface ExportOptions {
   pageRows?: number;
   /** When the export is made (shown in the HTML register); default now. */
   now?: Date;
+  /** LETHE_SECRET's evidence key: a JSON export ends with a head under its MAC (export-head.ts). */
+  evidenceKey: Buffer;
 }
 
 /** The contract's fields in the contract's order, then where each row sits in its batch chain. */
@@ -53,13 +58,15 @@ async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
     await write(out, renderRegisterHtml(runs, { from: opts.from, to: opts.to, now: opts.now ?? new Date() }));
     return runs.reduce((s, r) => s + r.records + r.child_rows, 0);
   }
+  let anchors: unknown[] = [];
+  let seals: SealRecord[] = [];
+  const range = { from: opts.from?.toISOString() ?? null, to: opts.to?.toISOString() ?? null };
   if (format === 'csv') await write(out, csvLine(EXPORT_COLUMNS));
   else {
-    const range = { from: opts.from?.toISOString() ?? null, to: opts.to?.toISOString() ?? null };
     const runs = await buildRegister(db, opts);
-    const seals = await sealsFor(db, filter);
+    seals = await sealsFor(db, filter);
     // After a prune the seal chain starts at the latest anchor: the file carries the anchors' chain.
-    const anchors = await allAnchors(db);
+    anchors = await allAnchors(db);
     await write(out, `{"format":${JSON.stringify(EXPORT_FORMAT_ID)},"range":${JSON.stringify(range)},\n"runs":${JSON.stringify(runs)},\n"anchors":${JSON.stringify(anchors)},\n"seals":[${
       seals.map((x) => `\n${JSON.stringify(x)}`).join(',')}],\n"records":[`);
   }
@@ -83,7 +90,10 @@ async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
     if (page.length < pageRows) break;
     after = page.at(-1);
   }
-  if (format === 'json') await write(out, '\n]}\n');
+  if (format === 'json') {
+    const head = exportHead(opts.evidenceKey, EXPORT_FORMAT_ID, { range, anchors: anchors.length, seals: seals.length, last_seal: seals.at(-1)?.hash ?? null, records: n });
+    await write(out, `\n],\n"head":${JSON.stringify(head)}}\n`);
+  }
   return n;
 }
 

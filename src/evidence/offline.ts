@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { ChainChecker, type VerifyResult } from './chain.ts';
 import { GENESIS, type EvidenceRecord, type SealRecord } from './hash.ts';
-import { EXPORT_FORMAT_ID } from './export.ts';
+import { EXPORT_FORMAT_ID, EXPORT_FORMAT_V1 } from './export.ts';
+import { headProblem, type ExportHead } from './export-head.ts';
 import type { RegisterRun } from './register.ts';
 import { checkAnchorChain, type AnchorRow } from './prune.ts';
 import { checkSignature, type SignatureCheck } from './sign.ts';
@@ -38,6 +39,8 @@ interface ExportFile {
   anchors?: AnchorRow[];
   seals: SealRecord[];
   records: EvidenceRecord[];
+  /** Format 2 on: what the file holds, under an HMAC (export-head.ts). */
+  head?: ExportHead;
 }
 
 export async function verifyExportFile(path: string, opts: FileVerifyOptions): Promise<FileVerifyResult> {
@@ -58,6 +61,11 @@ export async function verifyExportFile(path: string, opts: FileVerifyOptions): P
       hashes: { checked: false, ok: false, message: 'hashes not checked: LETHE_SECRET is not set (the HMAC keys derive from it)' } };
   }
   const result = checkHashes(file, opts.evidenceKey);
+  // A file of the first layout has no head: its end can be cut unnoticed, unless a signature holds it.
+  if (file.format === EXPORT_FORMAT_V1 && result.ok && !signature.ok) {
+    const reason = `an unsigned export in ${EXPORT_FORMAT_V1} has no head, so records cut from its end would go unnoticed: export it again`;
+    return { ...base, ok: false, records: result.records, first_broken: { seq: 0, reason }, hashes: { checked: true, ok: false, message: `hashes not trusted: ${reason}` } };
+  }
   const hashes = result.ok
     ? { checked: true, ok: true, message: `hashes OK: ${result.records} records, ${file.seals.length} seals, chain intact` }
     : { checked: true, ok: false, message: `hashes BROKEN at record seq ${result.first_broken!.seq}: ${result.first_broken!.reason}` };
@@ -84,7 +92,9 @@ function checkHashes(file: ExportFile, key: Buffer): VerifyResult {
   const result = checker.finish();
   const outside = file.records.find((r) => !inRange(r.occurred_at));
   const summary = registerProblem(file);
-  const candidates = [result.first_broken, outside ? { seq: outside.seq, reason: `occurred_at ${outside.occurred_at} lies outside the range the export names` } : null, summary]
+  const head = file.format === EXPORT_FORMAT_V1 ? null : headProblem(key, file);
+  const candidates = [result.first_broken, outside ? { seq: outside.seq, reason: `occurred_at ${outside.occurred_at} lies outside the range the export names` } : null, summary,
+    head === null ? null : { seq: 0, reason: head }]
     .filter((b): b is { seq: number; reason: string } => b !== null)
     .sort((a, b) => a.seq - b.seq);
   return { ok: candidates.length === 0, records: result.records, first_broken: candidates[0] ?? null };
@@ -116,7 +126,7 @@ function parseExport(text: string): { file: ExportFile | null } | { broken: { se
   if (!trimmed.startsWith('{')) return { file: null };
   try {
     const doc = JSON.parse(text) as ExportFile;
-    if (doc.format !== EXPORT_FORMAT_ID || !Array.isArray(doc.records) || !Array.isArray(doc.seals)) {
+    if ((doc.format !== EXPORT_FORMAT_ID && doc.format !== EXPORT_FORMAT_V1) || !Array.isArray(doc.records) || !Array.isArray(doc.seals)) {
       return { broken: { seq: 0, reason: `not a lethe evidence export (${EXPORT_FORMAT_ID}): no format, seals or records` } };
     }
     return { file: doc };

@@ -42,9 +42,13 @@ export async function allAnchors(db: Executor): Promise<AnchorRow[]> {
   return rows<AnchorRow & Record<string, unknown>>(db, sql`SELECT ${ANCHOR_COLUMNS} FROM lethe.evidence_anchors ORDER BY seq`);
 }
 
-/** Checks the anchors' own chain; returns the hash the seal chain must start from. */
-export async function checkAnchors(db: Executor, key: Buffer): Promise<{ start: string; problem: string | null }> {
-  return checkAnchorChain(key, await allAnchors(db));
+/**
+ * Checks the anchors' own chain; returns the hash the seal chain must start from, and the last
+ * prune's cutoff (evidence older than it may have been pruned).
+ */
+export async function checkAnchors(db: Executor, key: Buffer): Promise<{ start: string; problem: string | null; cutoff: string | null }> {
+  const anchors = await allAnchors(db);
+  return { ...checkAnchorChain(key, anchors), cutoff: anchors.at(-1)?.cutoff ?? null };
 }
 
 /** The same on anchors already read (an export file's). */

@@ -75,8 +75,18 @@ async function readPolicyFile(path: string): Promise<Parsed> {
   } catch (e) {
     return { problems: [{ file: path, line: 1, col: 1, message: `cannot read the file: ${(e as Error).message}` }] };
   }
-  return parse(bytes.toString('utf8'), path, sha256(bytes));
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    // The version is the hash of the bytes, and lethe.policy_versions keeps the text: only UTF-8
+    // reads back to the same bytes, so `evidence verify` can tie the two together.
+    return { problems: [{ file: path, line: 1, col: 1, message: 'the file is not valid UTF-8: save it as UTF-8' }] };
+  }
+  return parse(text, path, sha256(bytes));
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function loadPolicyFile(path: string): Promise<Policy> {
   const r = await readPolicyFile(path);

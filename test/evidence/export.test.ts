@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** A deliberately slow, small-buffered sink, so the export has to wait for 'drain'. */
-async function exported(opts: Omit<ExportOptions, 'out'>): Promise<{ n: number; text: string }> {
+async function exported(opts: Omit<ExportOptions, 'out' | 'evidenceKey'>): Promise<{ n: number; text: string }> {
   const chunks: string[] = [];
   const out = new Writable({
     highWaterMark: 64,
@@ -40,7 +40,7 @@ async function exported(opts: Omit<ExportOptions, 'out'>): Promise<{ n: number; 
       setImmediate(done);
     },
   });
-  const n = await exportEvidence(t.db, { ...opts, out });
+  const n = await exportEvidence(t.db, { ...opts, out, evidenceKey: keys.evidenceKey });
   out.end();
   await finished(out);
   return { n, text: chunks.join('') };

@@ -34,7 +34,7 @@ describe('evidence on PGlite', () => {
 
     let text = '';
     const out = new Writable({ write(chunk: Buffer, _e, done) { text += chunk.toString('utf8'); done(); } });
-    expect(await exportEvidence(db, { format: 'json', out })).toBe(total);
+    expect(await exportEvidence(db, { format: 'json', out, evidenceKey: keys.evidenceKey })).toBe(total);
     out.end();
     await finished(out);
     const { records } = JSON.parse(text) as { records: EvidenceRecord[] };

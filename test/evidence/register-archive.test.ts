@@ -4,7 +4,7 @@
 // the register, its HTML and the JSON export still show them; the archive is append-only and
 // `evidence verify` catches a change made around that.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { createTestDb, count, TEST_SECRET, type TestDb } from '../helpers.ts';
@@ -35,6 +35,8 @@ basis:
   - 个人信息保护法 第四十七条
 action: delete
 `;
+// A version is the sha256 of the policy text it names (evidence verify checks it).
+const VERSION = createHash('sha256').update(POLICY, 'utf8').digest('hex');
 
 describe('the register of pruned evidence', () => {
   let t: TestDb;
@@ -43,13 +45,13 @@ describe('the register of pruned evidence', () => {
   const recent = new Date(Date.now() - YEAR);
   const ctx = (): EngineContext => ({ db: t.db, keys, clock: fixedClock(new Date()), log: silentLogger });
   const evidence = (n: number, table: string, at: Date): EvidenceInput[] => Array.from({ length: n }, (_, i) => ({
-    runId: run, policyId: 'old-applications', policyVersion: 'v1', category: 'loan-application', classification: 'C3', trigger: 'expiry',
+    runId: run, policyId: 'old-applications', policyVersion: VERSION, category: 'loan-application', classification: 'C3', trigger: 'expiry',
     action: 'delete', table, recordRef: `r-${table}-${i}-${at.getTime()}`, subjectRef: `s${i}`, fields: null, partner: null, actor: 'operator:wang', occurredAt: at,
   }));
 
   beforeAll(async () => {
     t = await createTestDb('regarchive');
-    await t.db.execute(sql`INSERT INTO lethe.policy_versions (policy_id, version, file_name, source) VALUES ('old-applications', 'v1', 'old-applications.yaml', ${POLICY})`);
+    await t.db.execute(sql`INSERT INTO lethe.policy_versions (policy_id, version, file_name, source) VALUES ('old-applications', ${VERSION}, 'old-applications.yaml', ${POLICY})`);
     await t.db.execute(sql`INSERT INTO lethe.runs (id, kind, trigger, actor, status, started_at, finished_at)
       VALUES (${run}, 'sweep', 'expiry', 'operator:wang', 'done', ${old}, ${recent})`);
     // One run whose evidence spans the cutoff: three records and two child rows five years ago, one record a year ago.
@@ -88,10 +90,10 @@ describe('the register of pruned evidence', () => {
   it('the HTML register and the JSON export show the pruned line; the export still verifies offline', async () => {
     const chunks: string[] = [];
     const sink = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
-    await exportEvidence(t.db, { format: 'html', out: sink });
+    await exportEvidence(t.db, { format: 'html', out: sink, evidenceKey: keys.evidenceKey });
     expect(chunks.join('')).toMatch(/class="n records">4<br><span class="note pruned">5 pruned<\/span>/);
     chunks.length = 0;
-    await exportEvidence(t.db, { format: 'json', out: sink });
+    await exportEvidence(t.db, { format: 'json', out: sink, evidenceKey: keys.evidenceKey });
     const text = chunks.join('');
     expect(JSON.parse(text).runs[0].policies[0]).toMatchObject({ records: 4, pruned: 5 });
     const file = join(await mkdtemp(join(tmpdir(), 'lethe-regarchive-')), 'export.json');

@@ -25,7 +25,7 @@ beforeAll(async () => {
   w = await buildWorld('register_html');
   const chunks: string[] = [];
   const out = new Writable({ write(c: Buffer, _e, done) { chunks.push(c.toString('utf8')); done(); } });
-  await exportEvidence(w.t.db, { format: 'html', out, now: new Date('2026-12-01T00:00:00Z') });
+  await exportEvidence(w.t.db, { format: 'html', out, now: new Date('2026-12-01T00:00:00Z'), evidenceKey: w.ctxAt(new Date()).keys.evidenceKey });
   out.end();
   await finished(out);
   html = chunks.join('');

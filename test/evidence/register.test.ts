@@ -17,10 +17,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => w?.t.drop());
 
-async function exported(opts: Omit<ExportOptions, 'out'>): Promise<string> {
+async function exported(opts: Omit<ExportOptions, 'out' | 'evidenceKey'>): Promise<string> {
   const chunks: string[] = [];
   const out = new Writable({ write(c: Buffer, _e, done) { chunks.push(c.toString('utf8')); done(); } });
-  await exportEvidence(w.t.db, { ...opts, out });
+  await exportEvidence(w.t.db, { ...opts, out, evidenceKey: w.ctxAt(new Date()).keys.evidenceKey });
   out.end();
   await finished(out);
   return chunks.join('');

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duplicateIds, loadPolicies, loadPolicyFile, parsePolicy } from '../../src/policy/load.ts';
 import { formatProblem, PolicyError } from '../../src/errors.ts';
@@ -249,6 +251,17 @@ describe('loadPolicies', () => {
     await expect(loadPolicies(`${FIXTURES}/empty`)).rejects.toThrow(
       `${FIXTURES}/empty:1:1: no policy files (*.yaml) in this folder: one file per policy, named <id>.yaml`);
     await expect(loadPolicies(`${FIXTURES}/missing`)).rejects.toThrow(/missing:1:1: cannot read the policy folder: ENOENT/);
+  });
+
+  it('refuses a file that is not UTF-8: its kept text must hash to its version', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lethe-utf8-'));
+    const latin1 = Buffer.concat([Buffer.from(BASE.replace('样例', 'x')), Buffer.from([0xe9, 0x0a])]);
+    await writeFile(join(dir, 'sample.yaml'), latin1);
+    await expect(loadPolicyFile(join(dir, 'sample.yaml'))).rejects.toThrow(`${join(dir, 'sample.yaml')}:1:1: the file is not valid UTF-8: save it as UTF-8`);
+    // With a byte order mark the text still reads back to the same bytes.
+    await writeFile(join(dir, 'sample.yaml'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(BASE)]));
+    const p = await loadPolicyFile(join(dir, 'sample.yaml'));
+    expect(createHash('sha256').update(p.text, 'utf8').digest('hex')).toBe(p.version);
   });
 
   it('reports a duplicate id at the second policy', () => {

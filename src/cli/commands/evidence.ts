@@ -50,7 +50,11 @@ Examples:
       const result = await verifyEvidence(rt.database.db, rt.ctx.keys);
       if (flags.json) printJson(io, result);
       else if (result.ok) io.out(`evidence OK: ${result.records} records, chain intact`);
-      else io.out(`evidence BROKEN at record seq ${result.first_broken!.seq}: ${result.first_broken!.reason} (${result.records} records checked)`);
+      else {
+        io.out(`evidence BROKEN at record seq ${result.first_broken!.seq}: ${result.first_broken!.reason} (${result.records} records checked)`);
+        // Everything lethe's own records say is gone, not only the first.
+        if (result.missing && result.missing.length > 1) io.out(result.missing.map((m) => `  ${m}`).join('\n'));
+      }
       return result.ok ? 0 : 1;
     });
   },
@@ -81,7 +85,7 @@ Examples:
     return withRuntime(cfg, async (rt) => {
       const outPath = optionalString(flags, 'out');
       const out = outPath ? createWriteStream(outPath) : process.stdout;
-      const n = await exportEvidence(rt.database.db, { from, to, format: format as ExportFormat, out, now: rt.ctx.clock.now() });
+      const n = await exportEvidence(rt.database.db, { from, to, format: format as ExportFormat, out, now: rt.ctx.clock.now(), evidenceKey: rt.ctx.keys.evidenceKey });
       if (!outPath) {
         if (cfg.exportSigningKey) io.err('not signed: a signature needs a file (--out FILE)');
         return 0;
