@@ -12,16 +12,19 @@ export function progressBar(done: number, total: number, width = BAR_WIDTH): str
 }
 
 export interface ProgressLine {
+  /** False where nothing is drawn: a caller need not compute what it would show. */
+  readonly enabled: boolean;
   update(text: string): void;
   end(): void;
 }
 
 /** Draws over the same line; `end()` moves past it. A no-op where stderr is not a terminal. */
 export function progressLine(io: Io, enabled: boolean): ProgressLine {
-  if (!enabled || !io.isTTY || !io.progress) return { update: () => {}, end: () => {} };
+  if (!enabled || !io.isTTY || !io.progress) return { enabled: false, update: () => {}, end: () => {} };
   const draw = io.progress;
   let drawn = false;
   return {
+    enabled: true,
     update(text) {
       draw(`\r${text}\x1b[K`);
       drawn = true;

@@ -28,7 +28,11 @@ export interface SweepResult {
   policies: (PolicyCounts & { children: number; skipped: number; tasked?: number })[];
 }
 
-const POLL_MS = 200;
+/** At most this often the sweep looks at its run's progress: after a job ends, or when idle. */
+const CHECK_MS = 100;
+const IDLE_MS = 1000;
+/** How often the progress callback (a bar on a terminal) is given fresh totals. */
+const PROGRESS_MS = 250;
 
 export async function sweep(
   ctx: EngineContext, rules: Ruleset, config: Config, registry: JobRegistry, opts: SweepOptions,
@@ -53,15 +57,33 @@ export async function sweep(
     }
     const grace = opts.reconcileGraceMs ?? 5000;
     let lastReconcile = Date.now();
+    let lastProgress = 0;
+    // PostgreSQL says when the run is done; a job ending is only the cue to look (and a lost job
+    // never ends, so the sweep also looks when idle, and re-enqueues what Redis lost).
+    let wake: (() => void) | undefined;
+    const nudge = () => wake?.();
+    for (const w of workers.workers) {
+      w.on('completed', nudge);
+      w.on('failed', nudge);
+    }
     for (;;) {
+      const checked = Date.now();
       const progress = await runProgress(ctx.db, runId);
-      if (opts.onProgress) opts.onProgress({ batchesOpen: progress.batchesOpen, totals: await runTotals(ctx.db, runId) });
+      if (opts.onProgress && checked - lastProgress >= PROGRESS_MS) {
+        lastProgress = checked;
+        opts.onProgress({ batchesOpen: progress.batchesOpen, totals: await runTotals(ctx.db, runId) });
+      }
       if (progress.scansOpen === 0 && progress.batchesOpen === 0) break;
       if (Date.now() - lastReconcile > grace) {
         await reenqueueOpenWork(ctx, queues.requeue, grace);
         lastReconcile = Date.now();
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise<void>((resolve) => {
+        const idle = setTimeout(resolve, IDLE_MS);
+        wake = () => { clearTimeout(idle); resolve(); };
+      });
+      wake = undefined;
+      await new Promise((r) => setTimeout(r, Math.max(0, CHECK_MS - (Date.now() - checked))));
     }
   } finally {
     await workers.close();

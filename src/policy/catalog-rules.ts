@@ -108,7 +108,9 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
   };
   const indexed = (t: TableInfo, first: string) => t.indexes.some((i) => i.columns[0] === first);
   // The scan walks the clock in order; columns the policy fixes by equality may come first.
-  const equalities = new Set(p.source.where.filter((w) => w.op === 'eq').map((w) => w.column));
+  // The scan reads the due set once (src/destroy/scan.ts): it needs an index that finds the rows
+  // past their clock among those the policy fixes by equality (or a list), not one in key order.
+  const equalities = new Set(p.source.where.filter((w) => w.op === 'eq' || w.op === 'in').map((w) => w.column));
   const servesScan = (t: TableInfo, clockColumn: string) => t.indexes.some((i) => {
     const at = i.columns.findIndex((c) => c === null || !equalities.has(c));
     return i.columns[at] === clockColumn;
@@ -133,7 +135,7 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
   if (p.trigger.kind === 'expiry') {
     clock(src, p.trigger.from, 'trigger.from');
     if (src && src.columns.has(p.trigger.from) && !servesScan(src, p.trigger.from)) {
-      const columns = [...equalities, p.trigger.from, p.source.key].join(', ');
+      const columns = [...equalities, p.trigger.from].join(', ');
       r.warning('trigger.from', `no index on ${shown(src)} leads with ${p.trigger.from}, so every scan reads the whole table; create one: CREATE INDEX ON ${shown(src)} (${columns})`);
     }
   } else {

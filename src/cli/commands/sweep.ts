@@ -37,7 +37,8 @@ Examples:
       const result = await sweep(ctx, rules, cfg, registry, {
         policyIds,
         actor: `operator:${operatorName(cfg)}`,
-        onProgress: ({ totals, batchesOpen }) => {
+        // Totals are read for the bar only: never on a pipe, in a log, or with --json.
+        onProgress: !bar.enabled ? undefined : ({ totals, batchesOpen }) => {
           const batches = totals.reduce((a, t) => a + t.batches, 0);
           const records = totals.reduce((a, t) => a + t.destroyed + t.anonymised, 0);
           // Scans add batches as they go, so the total grows until the last scan is done.
