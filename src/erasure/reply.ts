@@ -1,8 +1,14 @@
 // The reply an operator can send to the data subject: what was erased, what is kept, under
 // which law, until when. In Chinese, the subject's language.
 import type { ErasurePolicyOutcome } from './types.ts';
+import { DEFAULT_TIME_ZONE, localDate } from '../time.ts';
 
-const day = (iso: string) => iso.slice(0, 10);
+/**
+ * The subject's calendar day: the reply is a Chinese letter to a person in China, so its dates
+ * are Beijing dates (a request at 21:36 UTC was made the next day there), whatever zone the
+ * operators' LETHE_TIMEZONE shows them.
+ */
+const day = (iso: string) => localDate(iso, DEFAULT_TIME_ZONE);
 
 export function replyText(ticket: string, receivedAt: string, outcomes: ErasurePolicyOutcome[]): string {
   const lines = [`您于 ${day(receivedAt)} 提交的个人信息删除请求（编号 ${ticket}）已处理，结果如下：`];

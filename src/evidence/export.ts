@@ -36,6 +36,8 @@ export interface ExportOptions {
   now?: Date;
   /** LETHE_SECRET's evidence key: a JSON export ends with a head under its MAC (export-head.ts). */
   evidenceKey: Buffer;
+  /** The zone of the HTML register's times (LETHE_TIMEZONE); JSON and CSV stay UTC. */
+  timeZone?: string | undefined;
 }
 
 /** The contract's fields in the contract's order, then where each row sits in its batch chain. */
@@ -55,8 +57,8 @@ async function exportIn(db: Executor, opts: ExportOptions): Promise<number> {
   const filter = rangeFilter(opts);
   if (format === 'html') {
     const runs = await buildRegister(db, opts);
-    await write(out, renderRegisterHtml(runs, { from: opts.from, to: opts.to, now: opts.now ?? new Date() }));
-    return runs.reduce((s, r) => s + r.records + r.child_rows, 0);
+    await write(out, renderRegisterHtml(runs, { from: opts.from, to: opts.to, now: opts.now ?? new Date(), timeZone: opts.timeZone }));
+    return runs.reduce((s, r) => s + r.records + r.child_rows + r.other_records, 0);
   }
   let anchors: unknown[] = [];
   let seals: SealRecord[] = [];

@@ -57,10 +57,20 @@ export interface RegisterRun {
    * destruction (监销人) and confirmed it; `executed_by` is then the person who destroyed the items.
    */
   witnessed_by?: string | null;
+  /** Records destroyed or anonymised (lines of action delete, anonymise, destroyed_manually). */
   records: number;
   child_rows: number;
+  /**
+   * Evidence of the run's other steps, which are not records destroyed: deferrals under a
+   * statutory floor, partner notices and confirmations, destruction-task steps, files deleted
+   * from object storage, post-destruction check failures. Each line says which (`action`).
+   */
+  other_records: number;
   policies: RegisterLine[];
 }
+
+/** The actions that destroy or anonymise a record: what the register counts as records. */
+export const DESTRUCTION_ACTIONS: ReadonlySet<string> = new Set(['delete', 'anonymise', 'destroyed_manually']);
 
 /** The register for evidence with occurred_at in [from, to), runs in start order. */
 export async function buildRegister(db: Executor, range: Range): Promise<RegisterRun[]> {
@@ -78,7 +88,7 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
       started_at: r?.started_at ? isoFromPg(r.started_at) : null, finished_at: r?.finished_at ? isoFromPg(r.finished_at) : null,
       executed_by: r?.kind === 'task' ? r.executor ?? null : r?.actor ?? null, approved_by: r?.approved_by ?? null,
       ...(r?.kind === 'task' ? { witnessed_by: r.witness ?? null } : {}),
-      records: 0, child_rows: 0, policies: [],
+      records: 0, child_rows: 0, other_records: 0, policies: [],
     });
   }
   // Child rows fold into their record line (same run, policy, version, trigger, the policy's action).
@@ -113,8 +123,9 @@ export async function buildRegister(db: Executor, range: Range): Promise<Registe
   const result = [...out.values()];
   for (const run of result) {
     run.policies.sort((a, b) => a.policy_id.localeCompare(b.policy_id) || a.action.localeCompare(b.action) || a.trigger.localeCompare(b.trigger));
-    run.records = run.policies.reduce((s, l) => s + l.records, 0);
+    run.records = run.policies.filter((l) => DESTRUCTION_ACTIONS.has(l.action)).reduce((s, l) => s + l.records, 0);
     run.child_rows = run.policies.reduce((s, l) => s + l.child_rows, 0);
+    run.other_records = run.policies.filter((l) => !DESTRUCTION_ACTIONS.has(l.action)).reduce((s, l) => s + l.records, 0);
   }
   const start = (r: RegisterRun) => r.started_at ?? r.policies[0]!.first_occurred_at;
   return result.sort((a, b) => start(a).localeCompare(start(b)) || a.run_id.localeCompare(b.run_id));

@@ -25,7 +25,7 @@ beforeAll(async () => {
   w = await buildWorld('register_html');
   const chunks: string[] = [];
   const out = new Writable({ write(c: Buffer, _e, done) { chunks.push(c.toString('utf8')); done(); } });
-  await exportEvidence(w.t.db, { format: 'html', out, now: new Date('2026-12-01T00:00:00Z'), evidenceKey: w.ctxAt(new Date()).keys.evidenceKey });
+  await exportEvidence(w.t.db, { format: 'html', out, now: new Date('2026-12-01T00:00:00Z'), evidenceKey: w.ctxAt(new Date()).keys.evidenceKey, timeZone: 'Asia/Shanghai' });
   out.end();
   await finished(out);
   html = chunks.join('');
@@ -50,12 +50,22 @@ describe('HTML register in headless chromium', () => {
     const total = db.reduce((s, r) => s + Number(r.n), 0);
     const shown = async (sel: string) => Number(await page.locator(sel).innerText());
     expect(await shown('#total-runs')).toBe(db.length);
-    expect((await shown('#total-records')) + (await shown('#total-children'))).toBe(total);
+    expect((await shown('#total-records')) + (await shown('#total-children')) + (await shown('#total-other'))).toBe(total);
+    // "Records" are what was destroyed: deferrals, partner notices and task steps are counted apart.
+    const [destroyed] = await rows<{ n: string }>(w.t.db, sql`SELECT count(*)::text AS n FROM lethe.evidence WHERE action IN ('delete', 'anonymise', 'destroyed_manually')`);
+    expect((await shown('#total-records')) + (await shown('#total-children'))).toBe(Number(destroyed!.n));
+    expect(await shown('#total-other')).toBe(w.lender.kycFloorRunning.length);
     for (const r of db) {
       const run = page.locator(`section[data-run="${r.run_id}"]`);
       await expect(run.isVisible()).resolves.toBe(true);
-      expect(Number(await run.locator('.run-records').innerText()) + Number(await run.locator('.run-children').innerText())).toBe(Number(r.n));
+      const other = await run.locator('.run-other').count() ? Number(await run.locator('.run-other').innerText()) : 0;
+      expect(Number(await run.locator('.run-records').innerText()) + Number(await run.locator('.run-children').innerText()) + other).toBe(Number(r.n));
     }
+    // Chinese headings with the English beside; times in LETHE_TIMEZONE (the sweep ran 08:00 UTC = 16:00 in Shanghai).
+    const sweep = page.locator(`section[data-run="${w.sweepRun}"]`);
+    await expect(sweep.locator('table.facts').innerText()).resolves.toMatch(/开始\s*started\s*2026-11-20 16:00:00 \+08:00/);
+    await expect(page.locator('h1').innerText()).resolves.toMatch(/个人信息销毁登记\s*Destruction register/);
+    await expect(sweep.locator('thead').innerText()).resolves.toMatch(/记录数\s*records/);
     const apps = page.locator(`section[data-run="${w.sweepRun}"] tr[data-policy="rejected-loan-applications"][data-action="delete"]`);
     expect(Number(await apps.locator('td.records').innerText())).toBe(w.lender.dueApps.length);
     expect(Number(await apps.locator('td.children').innerText())).toBe(w.lender.dueDocs.length);

@@ -38,8 +38,12 @@ describe('destruction register', () => {
     expect(erasure).toMatchObject({ kind: 'erasure', trigger: 'erasure_request', executed_by: 'operator:amy', approved_by: null });
     for (const run of reg) {
       const n = await count(w.t.db, 'lethe.evidence', sql`run_id = ${run.run_id}::uuid`);
-      expect(run.records + run.child_rows).toBe(n);
+      expect(run.records + run.child_rows + run.other_records).toBe(n);
+      // Records are what was destroyed: a deferral under a floor is evidence, not a record destroyed.
+      const destroyed = await count(w.t.db, 'lethe.evidence', sql`run_id = ${run.run_id}::uuid AND action IN ('delete', 'anonymise', 'destroyed_manually')`);
+      expect(run.records + run.child_rows).toBe(destroyed);
     }
+    expect(erasure!.other_records).toBe(w.lender.kycFloorRunning.length);
   });
 
   it('per policy: how many records and child rows, as the seeded lender and the evidence table say', async () => {

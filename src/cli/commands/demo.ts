@@ -7,6 +7,7 @@ import { assertRedisAnswers } from '../../pipeline/queues.ts';
 import { runDemo, DEMO_CUSTOMERS, type DemoReport } from '../../demo/demo.ts';
 import { registry } from '../../../jobs/index.ts';
 import { printJson, table, type Io } from '../output.ts';
+import { localDate } from '../../time.ts';
 import { countsTable } from './common.ts';
 
 export const demoCommand: Command = {
@@ -34,7 +35,7 @@ Examples:
     if (cfg.databaseUrlIgnored) io.err('lethe demo: DATABASE_URL is set and ignored: the demo never touches that database; it uses its own embedded one under ./.lethe/');
     const report = await runDemo(cfg, registry, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, {}, { format: cfg.logFormat, timeZone: cfg.timeZone }), customers);
     if (flags.json) printJson(io, report);
-    else printReport(io, report);
+    else printReport(io, report, cfg.timeZone);
     return report.evidence.ok && report.sweep.policies.every((p) => p.failed === 0) && report.partners.unsettled === 0 && report.partners.failed === 0 ? 0 : 1;
   },
 };
@@ -50,13 +51,13 @@ function parseCustomers(text: string | undefined): number {
   return n;
 }
 
-function erasureLines(r: DemoReport): string[] {
+function erasureLines(r: DemoReport, zone: string): string[] {
   const e = r.erasure;
   if (!e) return [];
   return [
-    `Then a customer asked for erasure (PIPL art. 47), ticket ${e.ticket}: ${e.status}, due ${e.due_at.slice(0, 10)}.`,
+    `Then a customer asked for erasure (PIPL art. 47), ticket ${e.ticket}: ${e.status}, due ${localDate(e.due_at, zone)}.`,
     table(['policy', 'destroyed', 'anonymised', 'deferred (restricted)', 'until', 'held'],
-      e.policies.map((p) => [p.policy, p.destroyed, p.anonymised, p.deferred, p.until ? p.until.slice(0, 10) : p.deferred > 0 ? 'floor not started' : '', p.held])),
+      e.policies.map((p) => [p.policy, p.destroyed, p.anonymised, p.deferred, p.until ? localDate(p.until, zone) : p.deferred > 0 ? 'floor not started' : '', p.held])),
     'Reply to the customer:',
     e.reply ?? '',
     '',
@@ -82,7 +83,7 @@ function objectLines(r: DemoReport): string[] {
   ];
 }
 
-function printReport(io: Io, r: DemoReport): void {
+function printReport(io: Io, r: DemoReport, zone: string): void {
   const destroyed = r.sweep.policies.reduce((a, p) => a + p.destroyed, 0);
   const anonymised = r.sweep.policies.reduce((a, p) => a + p.anonymised, 0);
   const children = r.sweep.policies.reduce((a, p) => a + p.children, 0);
@@ -106,7 +107,7 @@ function printReport(io: Io, r: DemoReport): void {
     `Destroyed ${destroyed} records and ${children} child rows, anonymised ${anonymised}, kept ${held} under a legal hold.`,
     '',
     ...objectLines(r),
-    ...erasureLines(r),
+    ...erasureLines(r, zone),
     ...partnerLines(r),
     `Evidence: ${r.evidence.records} records, chain ${r.evidence.ok ? 'verified intact' : 'BROKEN'}. One of them (no personal data, refs are keyed pseudonyms):`,
     JSON.stringify(r.sample, null, 2),

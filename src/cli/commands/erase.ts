@@ -8,6 +8,7 @@ import { executeErasure } from '../../erasure/execute.ts';
 import { workingDaysLeft } from '../../erasure/workdays.ts';
 import type { ErasureView } from '../../erasure/types.ts';
 import { printJson, table, type Io } from '../output.ts';
+import { localDate, localTime } from '../../time.ts';
 
 export const eraseCommand: Command = {
   help: `Usage: lethe erase --subject ID --ticket TEXT [--policies DIR] [--json]
@@ -35,7 +36,7 @@ Examples:
       const status = await executeErasure(rt.ctx, rules, id, { batchSize: cfg.batchSize, taskDue: cfg.taskDue });
       const view = (await getErasureRequest(rt.database.db, id, rt.ctx.clock.now()))!;
       if (flags.json) printJson(io, view);
-      else printErasure(io, view);
+      else printErasure(io, view, cfg.timeZone);
       return status === 'failed' ? 1 : 0;
     });
   },
@@ -62,7 +63,7 @@ Examples:
         list.map((r) => {
           const open = r.status === 'received' || r.status === 'in_progress' || r.status === 'failed';
           const left = workingDaysLeft(now, new Date(r.due_at));
-          return [r.id, r.ticket, r.status, r.received_at.slice(0, 10), r.due_at.slice(0, 10), open ? left : '',
+          return [r.id, r.ticket, r.status, localDate(r.received_at, cfg.timeZone), localDate(r.due_at, cfg.timeZone), open ? left : '',
             open && r.overdue ? 'OVERDUE' : open && left <= 3 ? 'due soon' : ''];
         })));
       return 0;
@@ -88,20 +89,20 @@ Examples:
       const view = await findErasureRequest(rt.database.db, id, rt.ctx.clock.now());
       if (!view) throw new NotFoundError(`no erasure request with id or ticket "${id}" (see \`lethe erase list\`)`);
       if (flags.json) printJson(io, view);
-      else printErasure(io, view);
+      else printErasure(io, view, cfg.timeZone);
       return 0;
     });
   },
 };
 
-function printErasure(io: Io, v: ErasureView): void {
+function printErasure(io: Io, v: ErasureView, zone: string): void {
   io.out([
     `Erasure request ${v.id} (ticket ${v.ticket}): ${v.status}`,
-    `received ${v.received_at}, due ${v.due_at}${v.completed_at ? `, completed ${v.completed_at}` : ''}`,
+    `received ${localTime(v.received_at, zone)}, due ${localTime(v.due_at, zone)}${v.completed_at ? `, completed ${localTime(v.completed_at, zone)}` : ''}`,
     '',
     v.policies.length === 0 ? 'No record of the subject was found under any policy.' : table(
       ['policy', 'action', 'destroyed', 'anonymised', 'deferred', 'until', 'held'],
-      v.policies.map((p) => [p.policy, p.action, p.destroyed, p.anonymised, p.deferred, p.until ? p.until.slice(0, 10) : p.deferred > 0 ? 'floor not started' : '', p.held])),
+      v.policies.map((p) => [p.policy, p.action, p.destroyed, p.anonymised, p.deferred, p.until ? localDate(p.until, zone) : p.deferred > 0 ? 'floor not started' : '', p.held])),
     '',
     'Reply to the data subject:',
     v.reply ?? '(not yet available)',

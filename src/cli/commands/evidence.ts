@@ -15,6 +15,7 @@ import { signFile } from '../../evidence/sign.ts';
 import { generateSigningKeys } from '../../evidence/keys.ts';
 import { deriveKeys } from '../../crypto/keys.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 
 export const evidenceVerifyCommand: Command = {
   help: `Usage: lethe evidence verify [--from-file FILE] [--json]
@@ -85,7 +86,7 @@ Examples:
     return withRuntime(cfg, async (rt) => {
       const outPath = optionalString(flags, 'out');
       const out = outPath ? createWriteStream(outPath) : process.stdout;
-      const n = await exportEvidence(rt.database.db, { from, to, format: format as ExportFormat, out, now: rt.ctx.clock.now(), evidenceKey: rt.ctx.keys.evidenceKey });
+      const n = await exportEvidence(rt.database.db, { from, to, format: format as ExportFormat, out, now: rt.ctx.clock.now(), evidenceKey: rt.ctx.keys.evidenceKey, timeZone: cfg.timeZone });
       if (!outPath) {
         if (cfg.exportSigningKey) io.err('not signed: a signature needs a file (--out FILE)');
         return 0;
@@ -135,8 +136,8 @@ Examples:
       const found = await findEvidence(rt.database.db, rt.ctx.keys, canonicalSubject(await loadRuleset(rt, cfg.policiesDir), subject));
       if (flags.json) printJson(io, { records: found });
       else if (found.length === 0) io.out('no evidence records for this subject');
-      else io.out(table(['seq', 'occurred_at', 'policy', 'trigger', 'action', 'table', 'record_ref'],
-        found.map((r) => [r.seq, String(r.occurred_at), r.policy_id, r.trigger, r.action, r.table, `${String(r.record_ref).slice(0, 16)}…`])));
+      else io.out(table(['seq', 'occurred', 'policy', 'trigger', 'action', 'table', 'record_ref'],
+        found.map((r) => [r.seq, localTime(String(r.occurred_at), cfg.timeZone, { seconds: true }), r.policy_id, r.trigger, r.action, r.table, `${String(r.record_ref).slice(0, 16)}…`])));
       return 0;
     });
   },

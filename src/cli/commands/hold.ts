@@ -6,6 +6,7 @@ import { loadRuleset, withRuntime, operatorName, type Runtime } from '../runtime
 import { subjectKnown } from '../../erasure/requests.ts';
 import { addHold, listHolds, releaseHold } from '../../holds/holds.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 import type { Ruleset } from '../../engine.ts';
 
 export const holdAddCommand: Command = {
@@ -86,8 +87,8 @@ Examples:
       const holds = await listHolds(rt.database.db);
       if (flags.json) printJson(io, { holds: holds.map(({ placed_by: _p, ...h }) => h) });
       else if (holds.length === 0) io.out('no active holds');
-      else io.out(table(['id', 'subject_ref', 'policy', 'placed_at', 'placed_by', 'reason'],
-        holds.map((h) => [h.id, `${h.subject_ref.slice(0, 16)}…`, h.policy ?? '(all)', h.placed_at, h.placed_by, h.reason])));
+      else io.out(table(['id', 'subject_ref', 'policy', 'placed', 'placed_by', 'reason'],
+        holds.map((h) => [h.id, `${h.subject_ref.slice(0, 16)}…`, h.policy ?? '(all)', localTime(h.placed_at, cfg.timeZone), h.placed_by, h.reason])));
       return 0;
     });
   },

@@ -3,6 +3,7 @@ import { parseFlags } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { loadRuleset, operatorName, withRuntime } from '../runtime.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 import { partnersStatus } from '../../partners/status.ts';
 import { loadPartnerRegistry } from '../../partners/registry.ts';
 import { syncTerminations } from '../../partners/terminate.ts';
@@ -32,12 +33,12 @@ Examples:
         s.partners.map((p) => [p.partner, String(p.pending), String(p.sent), String(p.confirmed), String(p.overdue), String(p.failed)])));
       if (s.overdue.length > 0) {
         io.out('\noverdue (sent, not confirmed, past the deadline):');
-        io.out(table(['request', 'partner', 'sent_at', 'deadline', 'overdue_for', 'reminders'],
-          s.overdue.map((o) => [o.request_id, o.partner, o.sent_at, o.deadline, o.overdue_for, String(o.reminders)])));
+        io.out(table(['request', 'partner', 'sent', 'deadline', 'overdue_for', 'reminders'],
+          s.overdue.map((o) => [o.request_id, o.partner, localTime(o.sent_at, cfg.timeZone), localTime(o.deadline, cfg.timeZone), o.overdue_for, String(o.reminders)])));
       }
       if (s.failed.length > 0) {
         io.out('\nfailed (an operator must follow up with the partner):');
-        io.out(table(['request', 'partner', 'failed_at', 'error'], s.failed.map((f) => [f.request_id, f.partner, f.failed_at, f.error ?? ''])));
+        io.out(table(['request', 'partner', 'failed', 'error'], s.failed.map((f) => [f.request_id, f.partner, localTime(f.failed_at, cfg.timeZone), f.error ?? ''])));
       }
       return 0;
     });

@@ -9,6 +9,7 @@ import { startWorkers } from '../../pipeline/workers.ts';
 import { runProgress } from '../../pipeline/runs.ts';
 import { registry } from '../../../jobs/index.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 import type { Ruleset } from '../../engine.ts';
 
 export const purgeRequestCommand: Command = {
@@ -39,7 +40,7 @@ Examples:
         reason, requestedBy: `operator:${operatorName(cfg)}`, ttl: cfg.purgeApprovalTtl,
       });
       if (flags.json) printJson(io, view);
-      else io.out(`${describe(view)}\n\nAsk another operator to review it and run:\n  npx lethe purge approve ${view.id} --plan-hash ${view.plan.hash}`);
+      else io.out(`${describe(view, cfg.timeZone)}\n\nAsk another operator to review it and run:\n  npx lethe purge approve ${view.id} --plan-hash ${view.plan.hash}`);
       return 0;
     });
   },
@@ -76,7 +77,7 @@ Examples:
       }
       const after = (await getPurgeRequest(rt.database.db, id, rt.ctx.clock.now()))!;
       if (flags.json) printJson(io, after);
-      else io.out(`${describe(after)}\n\n${flags.wait ? '' : `Approved: ${batchIds.length} batches queued for the workers.`}`);
+      else io.out(`${describe(after, cfg.timeZone)}\n\n${flags.wait ? '' : `Approved: ${batchIds.length} batches queued for the workers.`}`);
       return after.outcome && after.outcome.failed > 0 ? 1 : 0;
     });
   },
@@ -109,15 +110,15 @@ Examples:
       if (flags.json) printJson(io, { purge_requests: list });
       else if (list.length === 0) io.out('no manual purge requests');
       else io.out(table(['id', 'status', 'target', 'records', 'requested by', 'approved by', 'expires'],
-        list.map((v) => [v.id, v.status, v.policy ?? `subject ${v.subject_ref!.slice(0, 12)}…`, v.plan.total, v.requested_by, v.approved_by ?? '', v.expires_at])));
+        list.map((v) => [v.id, v.status, v.policy ?? `subject ${v.subject_ref!.slice(0, 12)}…`, v.plan.total, v.requested_by, v.approved_by ?? '', localTime(v.expires_at, cfg.timeZone)])));
       return 0;
     });
   },
 };
 
-function describe(v: PurgeView): string {
+function describe(v: PurgeView, zone: string): string {
   return [
-    `Manual purge ${v.id}: ${v.status} — requested by ${v.requested_by} at ${v.requested_at}${v.approved_by ? `, approved by ${v.approved_by}` : `, expires ${v.expires_at}`}`,
+    `Manual purge ${v.id}: ${v.status} — requested by ${v.requested_by} at ${localTime(v.requested_at, zone)}${v.approved_by ? `, approved by ${v.approved_by}` : `, expires ${localTime(v.expires_at, zone)}`}`,
     `Reason: ${v.reason}`,
     `Plan hash ${v.plan.hash} (the approver passes it as --plan-hash): ${v.plan.total} records`,
     table(['policy', 'action', 'records', 'samples (record refs)'], v.plan.policies.map((p) => [p.id, p.action, p.records, p.samples.map((s) => `${s.slice(0, 12)}…`).join(' ')])),

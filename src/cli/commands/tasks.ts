@@ -7,6 +7,7 @@ import { fixedClock, systemClock } from '../../clock.ts';
 import { loadRuleset, operatorName, withRuntime, type Runtime } from '../runtime.ts';
 import type { Ruleset } from '../../engine.ts';
 import { printJson, table, type Io } from '../output.ts';
+import { localTime } from '../../time.ts';
 import { getTask, listTasks, type TaskView } from '../../tasks/list.ts';
 import { approveTask, confirmTask, handOverTask, type StepResult } from '../../tasks/steps.ts';
 
@@ -33,7 +34,7 @@ Examples:
       else if (tasks.length === 0) io.out(flags.overdue ? 'no overdue destruction tasks' : 'no destruction tasks to do');
       else io.out(table(['id', 'policy', 'method', 'status', 'lines', 'opened', 'due by', 'overdue', 'executor'],
         tasks.map((t) => [t.id, t.policy, t.method, t.status, t.status === 'confirmed' ? t.lines.destroyed : t.lines.open,
-          t.opened_at, t.due_by, t.overdue ? `OVERDUE ${t.overdue_for}` : '', t.executor ?? ''])));
+          localTime(t.opened_at, cfg.timeZone), localTime(t.due_by, cfg.timeZone), t.overdue ? `OVERDUE ${t.overdue_for}` : '', t.executor ?? ''])));
       return 0;
     }, { clock: asOf ? fixedClock(asOf) : systemClock });
   },
@@ -55,7 +56,7 @@ Example:
       const task = await getTask(rt.database.db, id, rt.ctx.clock.now());
       if (!task) throw new NotFoundError(`no destruction task ${id} (see \`lethe tasks list\`)`);
       if (flags.json) printJson(io, task);
-      else io.out(`${describe(task)}\n\n${task.open_lines.length === 0 ? 'No lines left to destroy.'
+      else io.out(`${describe(task, cfg.timeZone)}\n\n${task.open_lines.length === 0 ? 'No lines left to destroy.'
         : table(['register key', 'location', 'media class'], task.open_lines.map((l) => [l.key, l.location ?? '', l.media_class]))}`);
       return 0;
     });
@@ -145,15 +146,16 @@ async function step(io: Io, json: boolean, fn: (rt: Runtime, rules: Ruleset, act
   });
 }
 
-function describe(t: TaskView): string {
+function describe(t: TaskView, zone: string): string {
+  const at = (iso: string | null) => (iso ? localTime(iso, zone) : '');
   const steps = [
-    `opened by ${t.opened_by} at ${t.opened_at}`,
-    t.approved_by && `approved by ${t.approved_by} at ${t.approved_at}`,
-    t.handed_over_by && `handed over by ${t.handed_over_by} to ${t.executor} at ${t.handed_over_at}${t.handover_note ? ` (${t.handover_note})` : ''}`,
-    t.confirmed_by && `confirmed by ${t.confirmed_by} (witness ${t.witness}) at ${t.confirmed_at}${t.certificate ? `, certificate ${t.certificate}` : ''}`,
+    `opened by ${t.opened_by} at ${at(t.opened_at)}`,
+    t.approved_by && `approved by ${t.approved_by} at ${at(t.approved_at)}`,
+    t.handed_over_by && `handed over by ${t.handed_over_by} to ${t.executor} at ${at(t.handed_over_at)}${t.handover_note ? ` (${t.handover_note})` : ''}`,
+    t.confirmed_by && `confirmed by ${t.confirmed_by} (witness ${t.witness}) at ${at(t.confirmed_at)}${t.certificate ? `, certificate ${t.certificate}` : ''}`,
   ].filter(Boolean);
   return [
-    `Destruction task ${t.id} (${t.policy}, method ${t.method}): ${t.status.replace('_', ' ')}, due by ${t.due_by}${t.overdue ? ` — OVERDUE by ${t.overdue_for}` : ''}`,
+    `Destruction task ${t.id} (${t.policy}, method ${t.method}): ${t.status.replace('_', ' ')}, due by ${at(t.due_by)}${t.overdue ? ` — OVERDUE by ${t.overdue_for}` : ''}`,
     ...steps.map((s) => `  ${s}`),
     `Lines: ${t.lines.open} open, ${t.lines.destroyed} destroyed, ${t.lines.held} held, ${t.lines.gone} gone`,
   ].join('\n');

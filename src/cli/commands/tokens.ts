@@ -8,6 +8,7 @@ import { assertSchemaCurrent } from '../../db/migrate.ts';
 import { assertReachable } from '../../db/reachable.ts';
 import { ROLES, createToken, listTokens, revokeToken } from '../../tokens/tokens.ts';
 import { printJson, table } from '../output.ts';
+import { localTime } from '../../time.ts';
 
 const ROLE_HELP = `Roles:
   viewer    reads erasure requests, plans, holds
@@ -57,8 +58,8 @@ Examples:
       const tokens = await listTokens(db);
       if (flags.json) printJson(io, { tokens });
       else if (tokens.length === 0) io.out('no API tokens (create one with `lethe tokens create`)');
-      else io.out(table(['id', 'name', 'role', 'created_at', 'created_by', 'revoked_at'],
-        tokens.map((t) => [t.id, t.name, t.role, t.created_at, t.created_by, t.revoked_at ?? ''])));
+      else io.out(table(['id', 'name', 'role', 'created', 'created_by', 'revoked'],
+        tokens.map((t) => [t.id, t.name, t.role, localTime(t.created_at, cfg.timeZone), t.created_by, t.revoked_at ? localTime(t.revoked_at, cfg.timeZone) : ''])));
       return 0;
     });
   },

@@ -58,7 +58,7 @@ export function registerOperationsRoutes(app: FastifyInstance, deps: ServerDeps,
     const out = new PassThrough();
     reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
     reply.header('cache-control', 'no-store');
-    exportEvidence(deps.ctx.db, { from, to, format, out, evidenceKey: deps.ctx.keys.evidenceKey })
+    exportEvidence(deps.ctx.db, { from, to, format, out, evidenceKey: deps.ctx.keys.evidenceKey, timeZone: deps.config.timeZone })
       .then(() => out.end())
       .catch((e: unknown) => out.destroy(e as Error));
     return reply.send(out);
