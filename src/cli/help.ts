@@ -1,10 +1,8 @@
 // Help texts built from the command table (src/cli/commands/index.ts): the overview, a group's
 // commands (`lethe hold`), and "did you mean" for a mistyped command.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
 import { closest, didYouMean } from './suggest.ts';
+export { version } from '../version.ts';
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -64,16 +62,4 @@ export function unknownCommand(words: readonly string[]): string {
     `lethe: unknown command "${typed}".${didYouMean(suggestions)}`,
     'Run `npx lethe --help` for the list of commands.',
   ].join('\n');
-}
-
-/** The version in package.json, found by walking up (works from src/ and from the dist/ bundle). */
-export function version(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'lethe') return pkg.version ?? 'unknown';
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
 }

@@ -1,6 +1,9 @@
 // PIPL art. 50 sets no deadline; accepted practice is 15 working days (REGULATIONS.md).
 // Weekends are non-working; public holidays are not modelled (configure a shorter SLA if needed).
 
+/** Open erasure requests with this many working days left or fewer are due soon (CLI, /metrics, overview). */
+export const DUE_SOON_WORKING_DAYS = 3;
+
 export function addWorkingDays(from: Date, days: number): Date {
   const d = new Date(from.getTime());
   let left = days;

@@ -4,14 +4,13 @@ import { Gauge, Registry } from 'prom-client';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
-import { workingDaysLeft } from '../erasure/workdays.ts';
+import { DUE_SOON_WORKING_DAYS, workingDaysLeft } from '../erasure/workdays.ts';
 import { taskCounts } from '../tasks/list.ts';
 import { storeCounts } from '../objects/status.ts';
 import type { PolicyCounts } from '../plan/plan.ts';
 import { batchDurations } from './histogram.ts';
 
-/** Open erasure requests with this many working days left or fewer count as due soon. */
-export const DUE_SOON_WORKING_DAYS = 3;
+export { DUE_SOON_WORKING_DAYS };
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[] = []): Gauge {
   return new Gauge({ name, help, labelNames, registers: [registry] });

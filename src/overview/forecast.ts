@@ -13,18 +13,18 @@ export interface Forecast {
   policy: string;
   /** False for consent policies: no date to forecast. */
   forecastable: boolean;
-  /** `YYYY-MM-DD` (UTC) → records whose retention ends that day; days without any are absent. */
+  /** `YYYY-MM-DD` (in the page's zone) → records whose retention ends that day; days without any are absent. */
   days: Record<string, number>;
   total: number;
 }
 
 /** One query per policy: records in scope whose `clock + retain` falls in (now, now + days]. */
-export async function expiryForecast(db: Executor, p: Policy, now: Date, days: number): Promise<Forecast> {
+export async function expiryForecast(db: Executor, p: Policy, now: Date, days: number, timeZone: string): Promise<Forecast> {
   if (p.trigger.kind !== 'expiry') return { policy: p.id, forecastable: false, days: {}, total: 0 };
   const ends = sql`(${col(p.trigger.from)} + ${intervalOf(p.retain)}::interval)`;
   const until = new Date(now.getTime() + days * DAY_MS);
   const found = await rows<{ day: string; n: string }>(db, sql`
-    SELECT to_char(date_trunc('day', ${ends}, 'UTC'), 'YYYY-MM-DD') AS day, count(*)::text AS n
+    SELECT to_char(${ends} AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') AS day, count(*)::text AS n
     FROM ${sourceTable(p)} t
     WHERE ${whereFilter(p)} AND ${actionPending(p)} AND ${ends} > ${now} AND ${ends} <= ${until}
     GROUP BY 1 ORDER BY 1`);

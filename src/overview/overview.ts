@@ -1,6 +1,7 @@
 // The retention overview (`GET /` on lethe serve): per policy what is kept, due, held and
-// restricted, what was destroyed lately, what expires soon, and partner requests overdue. Read
-// only; the counts come from the same predicates the plan and the sweep use.
+// restricted, what was destroyed lately, what expires soon, and the open work — erasure requests
+// by deadline, holds, purges awaiting approval, destruction tasks, partner requests, files to
+// delete. Read only; the counts come from the same predicates the plan and the sweep use.
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
@@ -10,9 +11,9 @@ import { plan, type PolicyCounts } from '../plan/plan.ts';
 import { actionPending, sourceTable, whereFilter } from '../destroy/predicates.ts';
 import { partnersStatus, type PartnersStatus } from '../partners/status.ts';
 import { listTasks, type TaskView } from '../tasks/list.ts';
-import { storeCounts, type StoreCounts } from '../objects/status.ts';
 import { destroyedPerDay, type DayCount } from './history.ts';
 import { expiryForecast, type Forecast } from './forecast.ts';
+import { loadOpenWork, type OpenWork } from './work.ts';
 
 export const OVERVIEW_DAYS = 90;
 
@@ -28,6 +29,8 @@ export interface PolicyOverview extends Pick<PolicyCounts, 'id' | 'action' | 'du
 
 export interface Overview {
   now: Date;
+  /** LETHE_TIMEZONE: the page's times and days. */
+  timeZone: string;
   days: number;
   policies: PolicyOverview[];
   destroyed: DayCount[];
@@ -35,8 +38,10 @@ export interface Overview {
   partners: PartnersStatus;
   /** Paper and media destruction tasks not yet confirmed (src/tasks/). */
   tasks: TaskView[];
-  /** Files in object storage per store: pending, deleted, failed (src/objects/). */
-  objects: StoreCounts[];
+  /** Erasure requests by deadline, holds, purges awaiting approval, files to delete. */
+  work: OpenWork;
+  /** Object stores are configured: the page has a section for them even when nothing is pending. */
+  stores: string[];
 }
 
 async function countInScope(db: Executor, p: Policy): Promise<number> {
@@ -44,7 +49,7 @@ async function countInScope(db: Executor, p: Policy): Promise<number> {
   return Number(r!.n);
 }
 
-export async function loadOverview(ctx: EngineContext, rules: Ruleset, now: Date, days = OVERVIEW_DAYS): Promise<Overview> {
+export async function loadOverview(ctx: EngineContext, rules: Ruleset, now: Date, timeZone: string, days = OVERVIEW_DAYS): Promise<Overview> {
   const counts = await plan(ctx, rules, { now });
   const policies: PolicyOverview[] = [];
   const forecast: Forecast[] = [];
@@ -56,8 +61,8 @@ export async function loadOverview(ctx: EngineContext, rules: Ruleset, now: Date
       id: p.id, title: p.title, action: c.action, trigger: p.trigger.kind, retain: p.retain.iso,
       due: c.due, held: c.held, deferred: c.deferred, restricted: c.restricted, inScope, kept: Math.max(0, inScope - c.due),
     });
-    forecast.push(await expiryForecast(ctx.db, p, now, days));
+    forecast.push(await expiryForecast(ctx.db, p, now, days, timeZone));
   }
-  return { now, days, policies, destroyed: await destroyedPerDay(ctx.db, now, days), forecast, partners: await partnersStatus(ctx.db, now),
-    tasks: await listTasks(ctx.db, now), objects: await storeCounts(ctx.db, now) };
+  return { now, timeZone, days, policies, destroyed: await destroyedPerDay(ctx.db, now, days, timeZone), forecast, partners: await partnersStatus(ctx.db, now),
+    tasks: await listTasks(ctx.db, now), work: await loadOpenWork(ctx.db, now), stores: rules.stores.stores.map((s) => s.id) };
 }

@@ -19,6 +19,7 @@ import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerOverviewRoutes } from './routes/overview.ts';
 import { registerOpenApiRoutes } from './routes/openapi.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
+import { registerLoginRoutes } from './routes/login.ts';
 
 export interface ServerDeps extends ServiceDeps {
   readonly startedAt: Date;
@@ -78,7 +79,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     else log.info(entry, 'request');
   });
 
-  const env: RouteEnv = { db: deps.ctx.db, log };
+  const env: RouteEnv = { db: deps.ctx.db, log, session: { key: deps.ctx.keys.sessionKey, now: () => deps.ctx.clock.now() } };
   registerHealthRoutes(app, deps, log);
   registerErasureRoutes(app, deps, env);
   registerConsentRoutes(app, deps, env);
@@ -89,6 +90,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerOperationsRoutes(app, deps, env);
   registerOverviewRoutes(app, deps, env);
   registerOpenApiRoutes(app, env);
+  registerLoginRoutes(app, deps, env);
   registerDashboardRoutes(app, deps, env);
   assertAllRegistered(app);
   return app;

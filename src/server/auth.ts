@@ -4,9 +4,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Executor } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
-import { verifyToken, type Principal, type Role } from '../tokens/tokens.ts';
+import { principalById, verifyToken, type Principal, type Role } from '../tokens/tokens.ts';
+import { cookieOf, readSession } from './dashboard/session.ts';
+import { OVERVIEW_LOGIN, sendLoginPage } from './routes/login.ts';
 import { HttpError } from './errors.ts';
-import { QUERY_TOKEN_ROUTES, splitRoute, type SecuredRoute } from './roles.ts';
+import { QUERY_TOKEN_ROUTES, SESSION_ROUTES, splitRoute, type SecuredRoute } from './roles.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,19 +33,33 @@ export function denier(log: Logger, method: string, url: string): Deny {
 /** The token of an `Authorization: Bearer <token>` header; undefined when the header has another shape. */
 export const bearerToken = (header: string): string | undefined => BEARER.exec(header)?.[1];
 
-export function authenticate(db: Executor, log: Logger, route: SecuredRoute, roles: readonly Role[]) {
+export function authenticate(env: { db: Executor; log: Logger; session?: { key: Buffer; now(): Date } | undefined }, route: SecuredRoute, roles: readonly Role[]) {
+  const { db, log } = env;
   const { method, url } = splitRoute(route);
   const deny = denier(log, method, url);
   const queryToken = QUERY_TOKEN_ROUTES.includes(route);
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  const session = SESSION_ROUTES.includes(route) ? env.session : undefined;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization ?? (queryToken ? fromQuery(request) : undefined);
-    if (!header) {
+    let principal: Principal | undefined;
+    if (!header && session) {
+      const s = readSession(session.key, cookieOf(request), session.now());
+      principal = s && await principalById(db, s.tokenId);
+      if (!principal && wantsHtml(request)) {
+        // A person at a browser: the login form, which brings them back here.
+        log.info({ method, route: url, status: 401, reason: 'no session' }, 'login form shown');
+        return void sendLoginPage(reply, 401, OVERVIEW_LOGIN, { next: url });
+      }
+    }
+    if (!header && !principal) {
       const how = queryToken ? '"Authorization: Bearer <token>" or ?token=<token>' : '"Authorization: Bearer <token>"';
       return deny(401, 'no token', `this endpoint needs an API token: send ${how} (create one with \`lethe tokens create\`)`);
     }
-    const token = bearerToken(header);
-    if (!token) return deny(401, 'malformed header', 'the Authorization header must be "Bearer <token>"');
-    const principal = await verifyToken(db, token);
+    if (header) {
+      const token = bearerToken(header);
+      if (!token) return deny(401, 'malformed header', 'the Authorization header must be "Bearer <token>"');
+      principal = await verifyToken(db, token);
+    }
     if (!principal) return deny(401, 'unknown or revoked token', 'the API token is unknown or revoked');
     if (!roles.includes(principal.role)) {
       return deny(403, `role ${principal.role} not allowed`, `a ${principal.role} token may not call ${route}; allowed roles: ${roles.join(', ')}`, principal.id);
@@ -63,4 +79,9 @@ function fromQuery(request: FastifyRequest): string | undefined {
 export function actorOf(request: FastifyRequest): string {
   if (!request.principal) throw new Error('actorOf called on an unauthenticated route');
   return `token:${request.principal.name}`;
+}
+
+/** A browser asking for a page (not a script or curl asking for data). */
+function wantsHtml(request: FastifyRequest): boolean {
+  return request.method === 'GET' && /\btext\/html\b/.test(request.headers.accept ?? '');
 }

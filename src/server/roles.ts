@@ -32,6 +32,7 @@ export const ROUTE_ROLES = {
   'POST /destruction-tasks/:id/confirm': ['operator'],
   'GET /': EVERYONE,
   'GET /openapi.json': EVERYONE,
+  'GET /docs': EVERYONE,
 } as const satisfies Record<RouteKey, readonly Role[]>;
 
 export type SecuredRoute = keyof typeof ROUTE_ROLES;
@@ -72,8 +73,9 @@ export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz'
   // Partners hold no token: each receipt is HMAC-signed with the partner's shared secret and
   // checked by the route itself (src/server/routes/partners.ts).
   'POST /partners/:id/confirmations',
-  // The dashboard's login form and its exchange of an API token for a session cookie, which
-  // check the token themselves; logout only clears the cookie.
+  // The login forms (overview and dashboard) and their exchange of an API token for a session
+  // cookie, which check the token themselves; logout only clears the cookie.
+  'GET /login', 'POST /login', 'GET /logout',
   `GET ${DASHBOARD_PREFIX}/login`, `POST ${DASHBOARD_PREFIX}/login`, `GET ${DASHBOARD_PREFIX}/logout`];
 
 /**
@@ -81,6 +83,12 @@ export const PUBLIC_ROUTES: readonly RouteKey[] = ['GET /healthz', 'GET /readyz'
  * Read-only pages only: a token in a URL can end up in browser history.
  */
 export const QUERY_TOKEN_ROUTES: readonly SecuredRoute[] = ['GET /'];
+
+/**
+ * Read-only pages a browser opens: they also take the session cookie of `POST /login`, and a
+ * browser that brings no credential at all gets the login form instead of a 401 JSON body.
+ */
+export const SESSION_ROUTES: readonly SecuredRoute[] = ['GET /', 'GET /docs'];
 
 export function rolesFor(route: SecuredRoute): readonly Role[] {
   return ROUTE_ROLES[route];

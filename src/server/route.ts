@@ -10,6 +10,8 @@ import { PREFIX_ROLES, PUBLIC_ROUTES, ROUTE_ROLES, prefixOf, rolesFor, splitRout
 export interface RouteEnv {
   db: Executor;
   log: Logger;
+  /** Reads the browser session cookie (SESSION_ROUTES): the key it is signed with, and now. */
+  session?: { key: Buffer; now(): Date };
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -19,7 +21,7 @@ const SECURED = Symbol('lethe.secured');
 
 export function secured(app: FastifyInstance, env: RouteEnv, route: SecuredRoute, handler: Handler): void {
   const { method, url } = splitRoute(route);
-  app.route({ method, url, config: { [SECURED]: route }, onRequest: authenticate(env.db, env.log, route, rolesFor(route)), handler });
+  app.route({ method, url, config: { [SECURED]: route }, onRequest: authenticate(env, route, rolesFor(route)), handler });
 }
 
 type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

@@ -118,8 +118,8 @@ describe('objects of destroyed records', () => {
   });
 
   it('the overview page shows the files per store', async () => {
-    const html = renderOverviewHtml(await loadOverview(ctx, rules, NOW));
-    expect(html).toMatch(/<tr data-store="faces"><td>faces<\/td><td class="n">0<\/td><td class="n"><\/td><td class="n">2<\/td><td class="n">0<\/td><\/tr>/);
+    const html = renderOverviewHtml(await loadOverview(ctx, rules, NOW, 'Asia/Shanghai'));
+    expect(html).toMatch(/<tr data-store="faces"><td><code>faces<\/code><\/td><td class="n pending">0<\/td><td class="n">2<\/td><td class="n failed">0<\/td><td><\/td><\/tr>/);
     expect(html).toContain('data-store="docs"');
   });
 

@@ -53,8 +53,9 @@ describe('queue dashboard in chromium', () => {
         await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
       }
       await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
-      const cookie = (await page.context().cookies()).find((c) => c.name === 'lethe_queues');
-      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/queues' });
+      // One session for the dashboard and the overview page (src/server/routes/login.ts).
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'lethe_session');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
       expect(cookie!.value).not.toContain(f.tokens.viewer);
       expect(problems).toEqual([]);
     } finally {

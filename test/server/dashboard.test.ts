@@ -48,7 +48,7 @@ const formPost = (token: string, headers: Record<string, string> = {}) => app.in
 async function login(token: string): Promise<string> {
   const r = await formPost(token);
   expect(r.statusCode).toBe(303);
-  return /^lethe_queues=([^;]+)/.exec(String(r.headers['set-cookie']))![1]!;
+  return new RegExp(`^${SESSION_COOKIE}=([^;]+)`).exec(String(r.headers['set-cookie']))![1]!;
 }
 
 const asSession = (role: Role) => ({ cookie: `${SESSION_COOKIE}=${sessions[role]}` });
@@ -87,7 +87,7 @@ describe('dashboard login', () => {
     const r = await formPost(f.tokens.viewer);
     expect(r.headers.location).toBe(`${DASHBOARD_PREFIX}/`);
     const cookie = String(r.headers['set-cookie']);
-    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=tok-[0-9a-f]+\\.\\d+\\.[\\w-]{43}; Path=/queues; Max-Age=1800; HttpOnly; SameSite=Strict$`));
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=tok-[0-9a-f]+\\.\\d+\\.[\\w-]{43}; Path=/; Max-Age=1800; HttpOnly; SameSite=Strict$`));
     expect(cookie).not.toContain(f.tokens.viewer);
     // Over https (TLS, or a proxy a trusting server believes) the cookie is Secure too.
     expect(setCookieHeader({ protocol: 'https' } as FastifyRequest, 'v', 60_000)).toMatch(/; Secure$/);
@@ -131,7 +131,7 @@ describe('dashboard login', () => {
   it('logout clears the cookie', async () => {
     const r = await get(`${DASHBOARD_PREFIX}/logout`, asSession('viewer'));
     expect(r.statusCode).toBe(303);
-    expect(String(r.headers['set-cookie'])).toMatch(/^lethe_queues=; Path=\/queues; Max-Age=0; HttpOnly; SameSite=Strict/);
+    expect(String(r.headers['set-cookie'])).toMatch(/^lethe_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict/);
   });
 });
 

@@ -1,13 +1,13 @@
-// The queue dashboard's session: bull-board's page calls its own API from the browser, which
-// cannot add a bearer header, so `POST /queues/login` exchanges an API token for a cookie. The
+// The browser session of the overview page (`GET /`) and the queue dashboard (`/queues/`): a
+// browser cannot add a bearer header (bull-board's page calls its own API from the browser), so
+// `POST /login` (or `/queues/login`) exchanges an API token for a cookie, one for both. The
 // cookie holds the token's id and an expiry, HMAC-signed with a key derived from LETHE_SECRET:
 // never the token, so nothing that can call the rest of the API sits in the browser. Each request
 // looks the token up again, so revoking it ends its sessions at once.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { DASHBOARD_PREFIX } from '../roles.ts';
 
-export const SESSION_COOKIE = 'lethe_queues';
+export const SESSION_COOKIE = 'lethe_session';
 /** Short: a forgotten browser tab stops being a way in within the hour. */
 export const SESSION_TTL_MS = 30 * 60_000;
 
@@ -45,9 +45,10 @@ export function cookieOf(request: FastifyRequest, name: string = SESSION_COOKIE)
 
 /**
  * HttpOnly (no script reads it), SameSite=Strict (no other site's page can make the browser send
- * it, which is the dashboard's CSRF defence), scoped to the dashboard's path, Secure over https.
+ * it, which is the dashboard's CSRF defence), Secure over https. Path=/ so the overview and the
+ * dashboard share it; every other route reads only the Authorization header and ignores it.
  */
 export function setCookieHeader(request: FastifyRequest, value: string, maxAgeMs: number): string {
   const secure = request.protocol === 'https' ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${value}; Path=${DASHBOARD_PREFIX}; Max-Age=${Math.floor(maxAgeMs / 1000)}; HttpOnly; SameSite=Strict${secure}`;
+  return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${Math.floor(maxAgeMs / 1000)}; HttpOnly; SameSite=Strict${secure}`;
 }

@@ -1,34 +1,44 @@
 // The retention overview as one server-rendered page: inline style and SVG, no script, no
 // external asset, every value escaped. A person should see at a glance whether the lender is on
-// time: what is due now, what was destroyed lately, what comes next, which partners are late.
+// time — what is due now, which erasure requests near their deadline, what holds, purges,
+// tasks, partners and files wait on someone — and get from there to each list and to the queue
+// dashboard. Times and days are in LETHE_TIMEZONE, with the offset written out.
 import { escapeHtml as esc } from '../../policy/doc-html.ts';
 import type { Overview, PolicyOverview } from '../../overview/overview.ts';
 import type { Forecast } from '../../overview/forecast.ts';
-import { DAY_MS, dayKey, utcDay } from '../../overview/history.ts';
+import { addDays } from '../../overview/history.ts';
+import { localDate, localTime } from '../../time.ts';
+import { DASHBOARD_PREFIX } from '../roles.ts';
+import { attr, erasureSection, hasObjects, holdsSection, n, objectsSection, partnersSection, purgesSection, section, tasksSection } from './overview-work.ts';
 
 const STYLE = `
-body { font: 14px/1.5 -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", sans-serif; color: #1a1a1a; max-width: 72rem; margin: 1.5rem auto; padding: 0 1rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.75rem 0 .5rem; }
+body { font: 14px/1.5 -apple-system, "Segoe UI", "PingFang SC", "Noto Sans CJK SC", sans-serif; color: #1a1a1a; max-width: 76rem; margin: 1.5rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.75rem 0 .5rem; } h3 { font-size: 1rem; }
+a { color: #1f5fa8; } a.top { font-size: .75rem; font-weight: normal; margin-left: .5rem; }
 .muted { color: #666; } .status { padding: .5rem .75rem; border-radius: 4px; display: inline-block; margin: .5rem 0; }
-.ok { background: #e6f4ea; color: #1e4620; } .late { background: #fdecea; color: #611a15; }
+.ok { background: #e6f4ea; color: #1e4620; } .late { background: #fdecea; color: #611a15; } .status a { color: inherit; }
+header .links { float: right; margin-top: .3rem; } header .links a { margin-left: 1rem; }
+nav { display: flex; flex-wrap: wrap; gap: .4rem; margin: .5rem 0 1rem; }
+nav a { text-decoration: none; border: 1px solid #ccd; border-radius: 999px; padding: .15rem .65rem; color: #1a1a1a; background: #f7f8fa; }
+nav a.attention { border-color: #e0a3a0; background: #fdecea; } nav b { font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd; vertical-align: middle; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } td.warn { color: #b3261e; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; } td.warn, .warn { color: #b3261e; font-weight: 600; }
+.badge { font-size: .75rem; padding: .05rem .4rem; border-radius: 3px; } .badge.late { background: #fdecea; color: #b3261e; font-weight: 600; } .badge.soon { background: #fff4e0; color: #8a5300; }
 svg { display: block; } .bar { fill: #3b6ea5; } .fbar { fill: #c77c02; } .axis { stroke: #999; stroke-width: 1; } svg text { font-size: 10px; fill: #555; }
 `;
 
-const n = (v: number) => String(v);
-const attr = (v: string) => `"${esc(v)}"`;
+const n0 = n;
 
-/** The `days` UTC days ending with `now`'s day, oldest first. */
-function pastDays(now: Date, days: number): string[] {
-  const last = utcDay(now).getTime();
-  return Array.from({ length: days }, (_, i) => dayKey(new Date(last - (days - 1 - i) * DAY_MS)));
+/** The `days` days ending with `now`'s day in the zone, oldest first. */
+function pastDays(now: Date, zone: string, days: number): string[] {
+  const today = localDate(now, zone);
+  return Array.from({ length: days }, (_, i) => addDays(today, -(days - 1 - i)));
 }
 
 /** From `now`'s day to the day of `now + days`, oldest first. */
-function comingDays(now: Date, days: number): string[] {
-  const first = utcDay(now).getTime();
-  return Array.from({ length: days + 1 }, (_, i) => dayKey(new Date(first + i * DAY_MS)));
+function comingDays(now: Date, zone: string, days: number): string[] {
+  const today = localDate(now, zone);
+  return Array.from({ length: days + 1 }, (_, i) => addDays(today, i));
 }
 
 interface Bar { day: string; count: number; title: string }
@@ -66,63 +76,65 @@ function forecastRow(f: Forecast, slots: string[]): string {
   return `<tr data-policy=${attr(f.policy)}><td><code>${esc(f.policy)}</code></td><td class="n forecast-total">${f.forecastable ? n(f.total) : '–'}</td><td>${chart}</td></tr>`;
 }
 
-function objectsSection(o: Overview): string {
-  if (o.objects.length === 0) return '<p class="muted" id="objects-none">No files in object storage to delete.</p>';
-  const rowsHtml = o.objects.map((s) => `<tr data-store=${attr(s.store)}><td>${esc(s.store)}</td><td class="n${s.pending > 0 ? ' warn' : ''}">${n(s.pending)}</td>`
-    + `<td class="n">${s.pending > 0 ? `${n(Math.round(s.oldest_pending_seconds / 60))} min` : ''}</td><td class="n">${n(s.deleted)}</td><td class="n${s.failed > 0 ? ' warn' : ''}">${n(s.failed)}</td></tr>`).join('');
-  return `<table id="objects"><tr><th>store</th><th class="n">pending</th><th class="n">oldest pending</th><th class="n">deleted</th><th class="n">failed</th></tr>${rowsHtml}</table>`;
-}
+interface NavItem { id: string; label: string; count?: number; attention?: boolean }
 
-function partnersSection(o: Overview): string {
-  const { partners, overdue } = o.partners;
-  if (partners.length === 0) return '<p class="muted" id="partners-none">No partner requests.</p>';
-  const counts = partners.map((p) => `<tr data-partner=${attr(p.partner)}><td>${esc(p.partner)}</td><td class="n">${n(p.pending)}</td><td class="n">${n(p.sent)}</td>`
-    + `<td class="n">${n(p.confirmed)}</td><td class="n">${n(p.failed)}</td><td class="n overdue${p.overdue > 0 ? ' warn' : ''}">${n(p.overdue)}</td></tr>`).join('');
-  const late = overdue.map((r) => `<tr><td>${esc(r.partner)}</td><td><code>${esc(r.request_id)}</code></td><td>${esc(r.deadline)}</td><td>${esc(r.overdue_for)}</td><td class="n">${n(r.reminders)}</td></tr>`).join('');
-  return `<table id="partners"><tr><th>partner</th><th class="n">pending</th><th class="n">sent</th><th class="n">confirmed</th><th class="n">failed</th><th class="n">overdue</th></tr>${counts}</table>`
-    + (overdue.length > 0 ? `<h3>Overdue requests</h3><table id="partners-overdue"><tr><th>partner</th><th>request</th><th>deadline</th><th>overdue for</th><th class="n">reminders</th></tr>${late}</table>` : '');
-}
-
-function tasksSection(o: Overview): string {
-  if (o.tasks.length === 0) return '<p class="muted" id="tasks-none">No paper or media destruction task to do.</p>';
-  const row = (t: Overview['tasks'][number]) => `<tr data-task=${attr(t.id)}><td><code>${esc(t.id)}</code></td><td><code>${esc(t.policy)}</code></td><td>${esc(t.method)}</td>`
-    + `<td>${esc(t.status.replace('_', ' '))}</td><td class="n">${n(t.lines.open)}</td><td>${esc(t.due_by)}</td><td class="overdue${t.overdue ? ' warn' : ''}">${t.overdue ? esc(t.overdue_for ?? '') : ''}</td></tr>`;
-  return `<table id="tasks"><tr><th>task</th><th>policy</th><th>method</th><th>status</th><th class="n">lines</th><th>due by</th><th>overdue for</th></tr>${o.tasks.map(row).join('')}</table>`;
+function nav(items: NavItem[]): string {
+  return `<nav aria-label="sections">${items.map((i) => `<a href="#${i.id}"${i.attention ? ' class="attention"' : ''}>${esc(i.label)}${i.count === undefined ? '' : ` <b>${n0(i.count)}</b>`}</a>`).join('')}</nav>`;
 }
 
 export function renderOverviewHtml(o: Overview): string {
   const due = o.policies.reduce((s, p) => s + p.due, 0);
-  const overdue = o.partners.overdue.length;
-  const tasksOverdue = o.tasks.filter((t) => t.overdue).length;
+  const partnerLate = o.partners.overdue.length;
+  const tasksLate = o.tasks.filter((t) => t.overdue).length;
+  const erasureLate = o.work.erasure.filter((r) => r.sla === 'overdue').length;
+  const erasureSoon = o.work.erasure.filter((r) => r.sla === 'due_soon').length;
+  const objectsPending = o.work.objects.reduce((s, c) => s + c.pending, 0);
+  const objectsFailed = o.work.objects.reduce((s, c) => s + c.failed, 0);
   const destroyedTotal = o.destroyed.reduce((s, d) => s + d.total, 0);
-  const onTime = due === 0 && overdue === 0 && tasksOverdue === 0;
-  const status = onTime
-    ? '<div class="status ok" id="status">On time: nothing is due and no partner request is overdue.</div>'
-    : `<div class="status late" id="status">Behind: ${[due > 0 ? `<span id="total-due">${n(due)}</span> records due now (the next sweep destroys them)` : '',
-      overdue > 0 ? `<span id="total-overdue">${n(overdue)}</span> partner requests overdue` : '',
-      tasksOverdue > 0 ? `<span id="tasks-overdue">${n(tasksOverdue)}</span> destruction tasks overdue` : ''].filter(Boolean).join('; ')}.</div>`;
-  const past = pastDays(o.now, o.days);
+  const behind = [
+    due > 0 ? `<a href="#policies"><span id="total-due">${n(due)}</span> ${due === 1 ? 'record' : 'records'} due now</a> (the next sweep destroys them or puts them into tasks)` : '',
+    erasureLate > 0 ? `<a href="#erasure-requests"><span id="total-erasure-overdue">${n(erasureLate)}</span> erasure ${erasureLate === 1 ? 'request' : 'requests'} overdue</a>` : '',
+    partnerLate > 0 ? `<a href="#partner-requests"><span id="total-overdue">${n(partnerLate)}</span> partner ${partnerLate === 1 ? 'request' : 'requests'} overdue</a>` : '',
+    tasksLate > 0 ? `<a href="#destruction-tasks"><span id="tasks-overdue">${n(tasksLate)}</span> destruction ${tasksLate === 1 ? 'task' : 'tasks'} overdue</a>` : '',
+    objectsFailed > 0 ? `<a href="#files"><span id="objects-failed">${n(objectsFailed)}</span> file ${objectsFailed === 1 ? 'deletion' : 'deletions'} failed</a>` : '',
+  ].filter(Boolean);
+  const status = behind.length === 0
+    ? '<div class="status ok" id="status">On time: nothing is due, and no erasure request, partner request, task or file deletion is late.</div>'
+    : `<div class="status late" id="status">Behind: ${behind.join('; ')}.</div>`;
+  const past = pastDays(o.now, o.timeZone, o.days);
   const bars = o.destroyed.map((d) => ({ day: d.day, count: d.total, title: `${d.day}: ${d.total} (${Object.entries(d.byPolicy).map(([p, c]) => `${p} ${c}`).join(', ')})` }));
-  const coming = comingDays(o.now, o.days);
+  const coming = comingDays(o.now, o.timeZone, o.days);
+  const items: NavItem[] = [
+    { id: 'policies', label: 'Policies: due now', count: due, attention: due > 0 },
+    { id: 'erasure-requests', label: `Erasure requests${erasureLate > 0 ? ' overdue' : erasureSoon > 0 ? ' due soon' : ' open'}`, count: erasureLate || erasureSoon || o.work.erasure.length, attention: erasureLate > 0 },
+    { id: 'legal-holds', label: 'Legal holds', count: o.work.holds.length },
+    { id: 'purges-awaiting', label: 'Purges awaiting approval', count: o.work.purges.length, attention: o.work.purges.length > 0 },
+    { id: 'destruction-tasks', label: 'Destruction tasks', count: o.tasks.length, attention: tasksLate > 0 },
+    { id: 'partner-requests', label: 'Partner requests overdue', count: partnerLate, attention: partnerLate > 0 },
+    ...(hasObjects(o) ? [{ id: 'files', label: 'Files to delete', count: objectsPending, attention: objectsFailed > 0 }] : []),
+    { id: 'destroyed', label: 'Destroyed per day' },
+    { id: 'expiries', label: 'Expiries to come' },
+  ];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
-<title>lethe · retention overview</title><style>${STYLE}</style></head><body>
-<h1>Retention overview</h1><div class="muted">as of <time id="now">${esc(o.now.toISOString())}</time></div>
+<title>lethe · retention overview</title><style>${STYLE}</style></head><body id="top">
+<header><span class="links"><a href="${DASHBOARD_PREFIX}/" id="queues-link">Queue dashboard</a><a href="/docs">API</a><a href="/logout">Log out</a></span>
+<h1>Retention overview</h1><div class="muted">as of <time id="now" datetime=${attr(o.now.toISOString())}>${esc(localTime(o.now, o.timeZone))}</time> (${esc(o.timeZone)})</div></header>
 ${status}
-<h2>Policies</h2>
-<table id="policies"><tr><th>policy</th><th>action</th><th>clock</th><th class="n">in scope</th><th class="n">kept</th><th class="n">due</th><th class="n">held</th><th class="n">deferred</th><th class="n">restricted</th></tr>
+${nav(items)}
+${section('policies', 'Policies', `<table id="policies-table"><tr><th>policy</th><th>action</th><th>clock</th><th class="n">in scope</th><th class="n">kept</th><th class="n">due</th><th class="n">held</th><th class="n">deferred</th><th class="n">restricted</th></tr>
 ${o.policies.map(policyRow).join('\n')}</table>
-<p class="muted">kept = in scope and not due now (not yet expired, held, deferred by a statutory floor, or restricted); due = what the next sweep destroys.</p>
-<h2>Destroyed per day, last ${n(o.days)} days: <span id="destroyed-total">${n(destroyedTotal)}</span> records and child rows</h2>
-${barChart('destroyed-chart', 'bar', past, bars, 120, `records destroyed or anonymised per day, last ${o.days} days`)}
-<h2>Expiries in the next ${n(o.days)} days</h2>
-<p class="muted">When each record's retention ends (clock + retain); a statutory floor or a hold can keep it longer.</p>
-<table id="forecast"><tr><th>policy</th><th class="n">records</th><th>per day</th></tr>${o.forecast.map((f) => forecastRow(f, coming)).join('\n')}</table>
-<h2>Files in object storage</h2>
-${objectsSection(o)}
-<h2>Partner requests</h2>
-${partnersSection(o)}
-<h2>Paper and media destruction tasks</h2>
-${tasksSection(o)}
+<p class="muted">kept = in scope and not due now (not yet expired, held, deferred by a statutory floor, restricted, or already in a destruction task); due = what the next sweep destroys (paper and media: puts into tasks).</p>`)}
+${section('erasure-requests', 'Erasure requests by deadline', erasureSection(o))}
+${section('legal-holds', 'Legal holds', holdsSection(o))}
+${section('purges-awaiting', 'Manual purges awaiting approval', purgesSection(o))}
+${section('destruction-tasks', 'Paper and media destruction tasks', tasksSection(o))}
+${section('partner-requests', 'Partner requests', partnersSection(o))}
+${hasObjects(o) ? section('files', 'Files in object storage to delete', objectsSection(o)) : ''}
+${section('destroyed', `Destroyed per day, last ${n(o.days)} days: <span id="destroyed-total">${n(destroyedTotal)}</span> records and child rows`,
+    barChart('destroyed-chart', 'bar', past, bars, 120, `records destroyed or anonymised per day, last ${o.days} days`))}
+${section('expiries', `Expiries in the next ${n(o.days)} days`, `<p class="muted">When each record's retention ends (clock + retain); a statutory floor or a hold can keep it longer.</p>
+<table id="forecast"><tr><th>policy</th><th class="n">records</th><th>per day</th></tr>${o.forecast.map((f) => forecastRow(f, coming)).join('\n')}</table>`)}
+<p class="muted">Read-only. The queues behind this are on the <a href="${DASHBOARD_PREFIX}/">queue dashboard</a>; Prometheus reads <code>/metrics</code>.</p>
 </body></html>
 `;
 }

@@ -7,17 +7,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerDeps } from '../app.ts';
 import { DASHBOARD_PREFIX } from '../roles.ts';
-import { publicRoute, securedUnder, type RouteEnv } from '../route.ts';
+import { securedUnder, type RouteEnv } from '../route.ts';
 import { bearerToken, denier } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import { principalById, verifyToken, type Principal, type Role } from '../../tokens/tokens.ts';
 import { DashboardQueues, boardRoutes, collectBoard, readAsset, renderEntry } from '../dashboard/board.ts';
-import { SESSION_TTL_MS, cookieOf, readSession, sessionValue, setCookieHeader } from '../dashboard/session.ts';
-import { renderLoginPage } from '../dashboard/login-page.ts';
+import { cookieOf, readSession } from '../dashboard/session.ts';
+import { DASHBOARD_LOGIN, sameOrigin } from './login.ts';
 import { loadPartnerRegistry } from '../../partners/registry.ts';
 
 const BASE = DASHBOARD_PREFIX;
-const LOGIN = `${BASE}/login`;
+const LOGIN = DASHBOARD_LOGIN.url;
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -40,8 +40,6 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: ServerDeps, 
   app.addHook('onClose', () => queues.close());
   const auth = dashboardAuth(deps, env);
   const entryHtml = renderEntry(board, BASE);
-
-  registerLogin(app, deps, env);
 
   for (const route of boardRoutes(board, BASE)) {
     securedUnder(app, route.method, route.url, auth, async (request, reply) => {
@@ -95,43 +93,4 @@ function dashboardAuth(deps: ServerDeps, env: RouteEnv) {
     }
     request.principal = principal;
   };
-}
-
-function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  return origin === undefined || origin === `${request.protocol}://${request.host}`;
-}
-
-/**
- * The login form posts the token in the body (never the URL: it would stay in history and proxy
- * logs); the answer sets the session cookie and sends the browser on to the board.
- */
-function registerLogin(app: FastifyInstance, deps: ServerDeps, env: RouteEnv): void {
-  // Form posts to the login route only: every other route keeps refusing a body that is not JSON.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
-    if (request.routeOptions.url !== LOGIN) {
-      return done(new HttpError(415, 'unsupported_media_type', 'request body must be sent as Content-Type: application/json'));
-    }
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-  const page = (reply: FastifyReply, status: number, message?: string) => reply.code(status)
-    .headers({ ...PAGE_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" })
-    .send(renderLoginPage(LOGIN, message));
-
-  publicRoute(app, `GET ${LOGIN}`, async (_request, reply) => page(reply, 200));
-  publicRoute(app, `POST ${LOGIN}`, async (request, reply) => {
-    const deny = (status: 401 | 403, reason: string, message: string, tokenId?: string) => {
-      env.log.warn({ method: 'POST', route: LOGIN, status, reason, ...(tokenId ? { token_id: tokenId } : {}) }, 'request denied');
-      return page(reply, status, message);
-    };
-    if (!sameOrigin(request)) return deny(403, 'cross-origin login', 'Log in from this server\'s own login page.');
-    const token = (request.body as Record<string, unknown> | undefined)?.token;
-    const principal = typeof token === 'string' ? await verifyToken(env.db, token.trim()) : undefined;
-    if (!principal) return deny(401, 'unknown or revoked token', 'That token is unknown or revoked.');
-    env.log.info({ token_id: principal.id, role: principal.role }, 'dashboard session started');
-    const cookie = setCookieHeader(request, sessionValue(deps.ctx.keys.sessionKey, principal.id, deps.ctx.clock.now()), SESSION_TTL_MS);
-    return reply.header('set-cookie', cookie).header('cache-control', 'no-store').redirect(`${BASE}/`, 303);
-  });
-  publicRoute(app, `GET ${BASE}/logout`, async (request, reply) =>
-    reply.header('set-cookie', setCookieHeader(request, '', 0)).header('cache-control', 'no-store').redirect(LOGIN, 303));
 }
