@@ -3,6 +3,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Processor } from '../src/pipeline/workers.ts';
 import { runScan } from '../src/destroy/scan.ts';
+import { handOff } from '../src/destroy/execute.ts';
 import { openTasksForScan } from '../src/tasks/open.ts';
 import { failScan, startScheduledScan } from '../src/pipeline/scheduled.ts';
 import { describeError } from '../src/log.ts';
@@ -31,6 +32,7 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
     const result = await runScan(ctx, ctx.rules, scanId, {
       batchSize: ctx.config.batchSize, signal: ctx.signal,
       onBatch: (batchId) => ctx.enqueue('purge-batch', { batchId }, batchId),
+      ...(ctx.config.dropPartitions ? { partitions: { onDropped: (d) => handOff(d, ctx.enqueue) } } : {}),
     });
     if (result.status === 'done') ctx.log.info({ policy: policy.id, records: result.records, batches: result.batches, ms: ms(), scan: scanId }, 'scan finished');
     return { scanId, ...result };

@@ -58,6 +58,11 @@ export interface Config {
   readonly partnerSweepEvery: Duration;
   /** The object store registry (src/objects/stores.ts); absent file = no stores. */
   readonly storesFile: string;
+  /**
+   * A policy over a table range-partitioned on its clock drops wholly due partitions in one
+   * transaction each (src/destroy/partitions/); false: their rows go by batch like any table's.
+   */
+  readonly dropPartitions: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -126,6 +131,7 @@ const envSchema = z.object({
   LETHE_PARTNER_SWEEP_EVERY: timerInterval('PT30S')
     .default(parseDuration('PT30S') as never),
   LETHE_STORES: z.string().min(1, 'must not be empty').default('./stores.yaml'),
+  LETHE_DROP_PARTITIONS: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   // The message never echoes the value: it is a private key.
   LETHE_EXPORT_SIGNING_KEY: z.string()
     .transform((v, ctx) => parseSigningKey(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an Ed25519 private key, PEM or base64 PKCS#8 DER (make one with `lethe evidence keygen`)' }), z.NEVER))
@@ -191,6 +197,7 @@ export function loadConfig(needs: ConfigNeeds = {}, env: NodeJS.ProcessEnv = pro
     partnersFile: e.LETHE_PARTNERS,
     partnerSweepEvery: e.LETHE_PARTNER_SWEEP_EVERY,
     storesFile: e.LETHE_STORES,
+    dropPartitions: e.LETHE_DROP_PARTITIONS === 'true',
   });
 }
 

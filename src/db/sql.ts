@@ -37,6 +37,8 @@ export const LOCKS = {
   schedulerLeader: 7_411_004,
   /** With a policy's hashtext: one opener of destruction tasks per manual policy at a time. */
   tasks: 7_411_005,
+  /** With a partition's hashtext: one transaction drops a given partition whole at a time. */
+  partitions: 7_411_006,
 } as const;
 
 

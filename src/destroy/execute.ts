@@ -12,13 +12,16 @@ import type { PurgeOutcome } from './purge.ts';
 
 export async function executeBatch(ctx: EngineContext, rules: Ruleset, batchId: string, enqueue?: Enqueue): Promise<PurgeOutcome> {
   const outcome = await purgeAndCheck(ctx, rules, batchId);
-  if (enqueue) {
-    for (const r of outcome.partnerRequests ?? []) {
-      await enqueue('notify-partner', { requestId: r.id, partnerId: r.partnerId }, deliveryJobId(r.id, 0));
-    }
-    for (const d of outcome.objectDeletions ?? []) {
-      await enqueue('delete-object', { deletionId: d.id, storeId: d.storeId }, deletionJobId(d.id, 0));
-    }
-  }
+  if (enqueue) await handOff(outcome, enqueue);
   return outcome;
+}
+
+/** The partner requests and file deletions a committed destruction queued (a batch, a dropped partition), to their jobs. */
+export async function handOff(queued: Pick<PurgeOutcome, 'partnerRequests' | 'objectDeletions'>, enqueue: Enqueue): Promise<void> {
+  for (const r of queued.partnerRequests ?? []) {
+    await enqueue('notify-partner', { requestId: r.id, partnerId: r.partnerId }, deliveryJobId(r.id, 0));
+  }
+  for (const d of queued.objectDeletions ?? []) {
+    await enqueue('delete-object', { deletionId: d.id, storeId: d.storeId }, deletionJobId(d.id, 0));
+  }
 }

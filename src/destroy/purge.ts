@@ -203,7 +203,7 @@ function requestFields(m: ManualRequest): Record<string, string> {
 }
 
 /** The destroyed rows' pointers, in the shape the object outbox reads (source rows, then children). */
-function pointerRows(p: Policy, gone: DestroyedRows, refs: SubjectRefs): [Record<string, unknown>[], string[], Map<string, string | null>, PointerRows[]] {
+export function pointerRows(p: Policy, gone: DestroyedRows, refs: SubjectRefs): [Record<string, unknown>[], string[], Map<string, string | null>, PointerRows[]] {
   const source: Record<string, unknown>[] = [];
   const subjects = new Map<string, string | null>();
   const children: PointerRows[] = p.children.map((c) => ({ table: c, objects: c.objects, rows: [], key: (r) => String(r.k), subjectRef: (r) => (r.s as string | null) }));

@@ -16,6 +16,7 @@ import { withSession } from '../db/session.ts';
 import { actionPending, col, eligible, sourceTable, subjectIs, whereFilter } from './predicates.ts';
 import type { Policy } from '../policy/types.ts';
 import { PolicyChangedError } from '../errors.ts';
+import { dropDuePartitions, type DroppedPartition } from './partitions/index.ts';
 
 
 export type ScanMode = 'policy' | 'subject' | 'erasure' | 'restricted';
@@ -42,6 +43,11 @@ export interface ScanOptions {
   onBatch: (batchId: string, size: number) => Promise<void>;
   /** Aborted: stop between batches; the cursor is committed and a later run resumes. */
   signal?: AbortSignal;
+  /**
+   * Drop wholly due partitions before cutting batches (src/destroy/partitions/), calling
+   * `onDropped` after each drop committed; absent: row batches only.
+   */
+  partitions?: { onDropped?: (d: DroppedPartition) => Promise<void> };
 }
 
 export type ScanResult =
@@ -99,6 +105,14 @@ export async function runScan(ctx: EngineContext, rules: Ruleset, scanId: string
   let last = scan.cursor?.key ?? null;
   let batches = 0;
   let records = 0;
+  // Whole partitions first, then batches for the rest: only a policy-wide scan, and only before
+  // it cut its first batch (one resumed mid-way leaves what it did not reach to the next scan).
+  if (opts.partitions && scan.mode === 'policy' && last === null) {
+    const whole = await dropDuePartitions(ctx, rules, policy, { id: scanId, runId: scan.run_id, trigger: triggerOf(policy, scan.mode) },
+      { asOf: new Date(Number(scan.as_of_ms)), signal: opts.signal, onDropped: opts.partitions.onDropped });
+    batches += whole.partitions;
+    records += whole.records;
+  }
   const cursor = `lethe_scan_${randomUUID().replace(/-/g, '')}`;
   return withSession(ctx.db, async (session) => {
     // Planned for the whole result (a cursor is otherwise planned for its first rows: a walk

@@ -110,8 +110,37 @@ export async function appendSealed(
   if (n === 0) return { records: 0, sealHash: null };
   // PostgreSQL hands uuids back lower-case: hash what will be read back.
   const batch = batchId.toLowerCase();
-  const start = batchStartHash(keys.evidenceKey, batch);
-  const hashes = rowHasher(keys.evidenceKey, batch, ev.kinds).chain(start, ev.kindOf, ev.recordRefs, ev.subjectRefs);
+  const chained = chainEvidence(keys, batch, ev, { pos: 0, prev: batchStartHash(keys.evidenceKey, batch) });
+  await insertEvidenceRows(tx, batch, ev, chained);
+  return { records: n, sealHash: await seal(tx, keys, batch, n, chained.next.prev, sealedAt) };
+}
+
+/** Where the next rows of a batch go: their first position and the hash they chain to. */
+export interface ChainPoint {
+  pos: number;
+  prev: string;
+}
+
+/** Rows of a batch hashed into its chain at `at`: their hashes and the point after them. */
+export interface ChainedRows {
+  at: ChainPoint;
+  hashes: string[];
+  next: ChainPoint;
+}
+
+/** The row hashes of `ev` placed at `at` in the chain of `batch` (lower-case). */
+export function chainEvidence(keys: Keys, batch: string, ev: EvidenceRows, at: ChainPoint): ChainedRows {
+  const hashes = rowHasher(keys.evidenceKey, batch, ev.kinds).chain(at.prev, ev.kindOf, ev.recordRefs, ev.subjectRefs, at.pos);
+  return { at, hashes, next: ev.length === 0 ? at : { pos: at.pos + ev.length, prev: hashes[ev.length - 1]! } };
+}
+
+/**
+ * Inserts hashed rows of `batch` in one statement, without sealing. appendEvidence writes a
+ * batch at once; src/evidence/stream.ts writes a large one in parts and seals it at the end.
+ */
+export async function insertEvidenceRows(tx: Executor, batch: string, ev: EvidenceRows, chained: ChainedRows): Promise<void> {
+  if (ev.length === 0) return;
+  const { at, hashes } = chained;
   const kinds = ev.kinds.map((k, n) => ({
     n, run_id: k.runId.toLowerCase(), policy_id: k.policyId, policy_version: k.policyVersion, category: k.category,
     classification: k.classification, trigger: k.trigger, action: k.action, table: k.table, fields: k.fields,
@@ -120,9 +149,9 @@ export async function appendSealed(
   await tx.execute(sql`INSERT INTO lethe.evidence (batch_id, batch_pos, run_id, policy_id, policy_version,
       category, classification, trigger, action, "table", record_ref, subject_ref, fields, partner, actor,
       occurred_at, prev_hash, hash)
-    SELECT ${batch}::uuid, u.pos - 1, k.run_id, k.policy_id, k.policy_version, k.category, k.classification,
+    SELECT ${batch}::uuid, u.pos - 1 + ${at.pos}::int, k.run_id, k.policy_id, k.policy_version, k.category, k.classification,
       k.trigger, k.action, k."table", u.record_ref, u.subject_ref, k.fields, k.partner, k.actor, k.occurred_at,
-      coalesce(lag(u.hash) OVER (ORDER BY u.pos), ${start}), u.hash
+      coalesce(lag(u.hash) OVER (ORDER BY u.pos), ${at.prev}), u.hash
     FROM unnest(string_to_array(${ev.kindOf.join(',')}, ',')::int[], string_to_array(${joined(ev.recordRefs)}, ',', ''),
         string_to_array(${joined(ev.subjectRefs)}, ',', ''), string_to_array(${hashes.join(',')}, ','))
       WITH ORDINALITY AS u(kind, record_ref, subject_ref, hash, pos)
@@ -130,5 +159,4 @@ export async function appendSealed(
         policy_version text, category text, classification text, trigger text, action text, "table" text, fields jsonb,
         partner text, actor text, occurred_at timestamptz) ON k.n = u.kind
     ORDER BY u.pos`);
-  return { records: n, sealHash: await seal(tx, keys, batch, n, hashes[n - 1]!, sealedAt) };
 }

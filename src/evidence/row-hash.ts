@@ -10,8 +10,11 @@ import type { EvidenceKind } from './append.ts';
 const refJSON = (ref: string | null): string => (ref === null ? 'null' : `"${ref}"`);
 
 export interface RowHasher {
-  /** The hash of each row, each chained to the one before (the first to `start`). */
-  chain(start: string, kindOf: readonly number[], recordRefs: readonly (string | null)[], subjectRefs: readonly (string | null)[]): string[];
+  /**
+   * The hash of each row, each chained to the one before (the first to `start`); the rows sit at
+   * batch positions `firstPos`, `firstPos + 1`… (a batch written in parts: src/evidence/stream.ts).
+   */
+  chain(start: string, kindOf: readonly number[], recordRefs: readonly (string | null)[], subjectRefs: readonly (string | null)[], firstPos?: number): string[];
 }
 
 export function rowHasher(evidenceKey: Buffer, batchId: string, kinds: readonly EvidenceKind[]): RowHasher {
@@ -24,12 +27,12 @@ export function rowHasher(evidenceKey: Buffer, batchId: string, kinds: readonly 
     tail: `,${canonicalJSON(k.fields)},${canonicalJSON(k.partner)},${canonicalJSON(k.actor)},${canonicalJSON(k.occurredAt.toISOString())}]`,
   }));
   return {
-    chain(start, kindOf, recordRefs, subjectRefs) {
+    chain(start, kindOf, recordRefs, subjectRefs, firstPos = 0) {
       const out = new Array<string>(kindOf.length);
       let prev = start;
       for (let i = 0; i < kindOf.length; i++) {
         const p = parts[kindOf[i]!]!;
-        prev = hmacHex(evidenceKey, `${prev}|${head}${i}${p.middle}${refJSON(recordRefs[i]!)},${refJSON(subjectRefs[i]!)}${p.tail}`);
+        prev = hmacHex(evidenceKey, `${prev}|${head}${firstPos + i}${p.middle}${refJSON(recordRefs[i]!)},${refJSON(subjectRefs[i]!)}${p.tail}`);
         out[i] = prev;
       }
       return out;

@@ -56,7 +56,16 @@ export async function queuePartnerRequests(
 ): Promise<QueuedRequest[]> {
   if (done.length === 0) return [];
   const gone = new Set(done);
-  const subjects = [...new Set(locked.filter((r) => r.s !== null && gone.has(r.k)).map((r) => r.s!))];
+  return queueSubjectRequests(tx, ctx, rules, p, origin, [...new Set(locked.filter((r) => r.s !== null && gone.has(r.k)).map((r) => r.s!))], now);
+}
+
+/**
+ * The same for the distinct raw subjects of what one batch destroyed (a whole partition's, read
+ * as it went): one request per partner that received any of them, deduplicated per batch.
+ */
+export async function queueSubjectRequests(
+  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, origin: RequestOrigin, subjects: readonly string[], now: Date,
+): Promise<QueuedRequest[]> {
   if (subjects.length === 0) return [];
   const subjectType = rules.types.of(p.source, p.source.subject);
   const shared = await rows<{ partner_id: string; subjects: string[]; refs: string[] }>(tx, sql`SELECT partner_id,
