@@ -18,12 +18,14 @@ export interface LetheEnv {
   batch: string;
   concurrency: string;
   prefix: string;
+  /** More variables (e.g. LETHE_DROP_PARTITIONS). */
+  extra?: Record<string, string>;
 }
 
 function env(e: LetheEnv): NodeJS.ProcessEnv {
   return { ...process.env, DATABASE_URL: url(e.db), LETHE_SECRET: SECRET, LETHE_POLICIES: e.policies,
     LETHE_BATCH_SIZE: e.batch, LETHE_CONCURRENCY: e.concurrency, LETHE_QUEUE_PREFIX: e.prefix,
-    LETHE_SCAN_EVERY: 'PT1H', LOG_LEVEL: 'warn' };
+    LETHE_SCAN_EVERY: 'PT1H', LOG_LEVEL: 'warn', ...e.extra };
 }
 
 /** Samples a process's peak RSS every 50 ms; `stop` returns the peak in MB. */

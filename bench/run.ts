@@ -1,11 +1,13 @@
 // npm run bench [-- --sizes 1000000,10000000 --due N --batch N --concurrency N --keep --reuse-seed
 //                  --no-anonymise --no-scale-out --no-partners --only-partners --partner-requests N
-//                  --no-objects --only-objects --object-files N]
+//                  --no-objects --only-objects --object-files N --no-partitions --rows N]
+// npm run bench -- --only partitions [--rows N]: whole partitions vs row batches vs pg_partman (bench/partitions.ts).
 // At each size: seeds the reference lender (`--due` of the applications due, the same number at
 // every size), times `plan`, copies the database, and destroys the due work twice in the same
 // run — raw PostgreSQL in one session (the yardstick) and lethe's full pipeline (`lethe sweep`,
 // a process of its own whose peak RSS is sampled) — for delete, then for anonymise. At the
-// first size, 1 vs 2 `lethe worker` processes on copies. Then the partner fan-out.
+// first size, 1 vs 2 `lethe worker` processes on copies. Then the partner fan-out, the object
+// deletions, and whole partitions (`--rows` access-log rows: bench/partitions.ts).
 // It starts by timing `lethe --help` against `node -e 0` (bench/startup.ts). Figures go to stdout and bench/results/latest.json. The seeded databases are kept with
 // --keep or --reuse-seed; --reuse-seed starts from them (migrated to the current schema) when
 // they exist, which saves the seeding (minutes at 10M) on a re-run.
@@ -19,6 +21,7 @@ import { runFleet, type FleetRun } from './scale-out.ts';
 import { reportPartnerBench, runPartnerBench } from './partners.ts';
 import { reportObjectBench, runObjectBench } from './objects.ts';
 import { STARTUP_TARGET, measureStartup, startupLine } from './startup.ts';
+import { partitionBenchLines, runPartitionBench } from './partitions.ts';
 
 const { values: flags } = parseArgs({ options: {
   sizes: { type: 'string', default: '1000000,10000000' },
@@ -35,6 +38,9 @@ const { values: flags } = parseArgs({ options: {
   'no-objects': { type: 'boolean', default: false },
   'only-objects': { type: 'boolean', default: false },
   'object-files': { type: 'string', default: '5000' },
+  'no-partitions': { type: 'boolean', default: false },
+  only: { type: 'string' },
+  rows: { type: 'string', default: '10000000' },
 } });
 const SIZES = flags.sizes.split(',').map(Number);
 const DUE = Number(flags.due);
@@ -169,6 +175,23 @@ async function main(): Promise<void> {
   }
 }
 
+/** The whole-partition scenario (bench/partitions.ts); false when its figures missed a target. */
+async function partitionScenario(): Promise<boolean> {
+  const r = await runPartitionBench({ rows: Number(flags.rows), keep: flags.keep, log });
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/partitions.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
+  console.log(partitionBenchLines(r).join('\n'));
+  if (r.problems.length) console.error(`bench: ${r.problems.join('; ')}`);
+  return r.problems.length === 0;
+}
+
+// `--only partitions [--rows N]`: that scenario alone.
+if (flags.only === 'partitions') process.exit((await partitionScenario()) ? 0 : 1);
+if (flags.only !== undefined) {
+  console.error(`bench: --only ${flags.only} is not a scenario (partitions)`);
+  process.exit(2);
+}
+
 // First, while the machine is quiet: the CLI's start-up against bare Node.
 const startup = measureStartup();
 console.log(startupLine(startup));
@@ -184,3 +207,4 @@ if (!flags['no-objects'] && !flags['only-partners']) {
   const objects = await runObjectBench({ host: HOST, files: Number(flags['object-files']), log });
   if (!reportObjectBench(objects)) process.exitCode = 1;
 }
+if (!only && !flags['no-partitions'] && !(await partitionScenario())) process.exitCode = 1;

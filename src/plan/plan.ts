@@ -13,6 +13,7 @@ import { heldSubjects } from '../holds/active.ts';
 import { previewErasure, type ErasurePreview } from './erasure-preview.ts';
 import type { FloorKind } from '../policy/schema.ts';
 import { canonicalSubject } from '../subjects/canonical.ts';
+import { planPartitions } from '../destroy/partitions/index.ts';
 
 /** The contract's per-policy shape for `plan --json` and `sweep --json`. */
 export interface PolicyCounts {
@@ -39,12 +40,19 @@ export interface PolicyCounts {
   floor?: FloorKind | null;
   /** With a subject: what an erasure request for them would do now. */
   on_erasure?: ErasurePreview;
+  /**
+   * A source range-partitioned on the policy's clock (src/destroy/partitions/): of `due`, the
+   * rows of the partitions a sweep would drop whole (`whole` partitions), and the rows left to batches.
+   */
+  partitions?: { whole: number; whole_rows: number; batch_rows: number };
 }
 
 export interface PlanOptions {
   now: Date;
   /** Only this data subject's records. */
   subject?: string;
+  /** Count whole partitions as a sweep with LETHE_DROP_PARTITIONS on drops them (default: yes). */
+  wholePartitions?: boolean;
 }
 
 function subjectFilter(rules: Ruleset, p: Policy, subject: string | undefined): SQL {
@@ -127,7 +135,13 @@ export async function planPolicy(ctx: EngineContext, rules: Ruleset, p: Policy, 
     // Files in object storage a sweep now would delete with these records (`objects:`).
     ...(objects === undefined ? {} : { objects }),
     ...(opts.subject === undefined ? {} : { on_erasure: await previewErasure(ctx, rules, p, opts.subject, opts.now) }),
+    ...(opts.subject === undefined && opts.wholePartitions !== false ? await partitionCounts(ctx, rules, p, opts.now, due) : {}),
   };
+}
+
+async function partitionCounts(ctx: EngineContext, rules: Ruleset, p: Policy, now: Date, due: number): Promise<Pick<PolicyCounts, 'partitions'>> {
+  const whole = await planPartitions(ctx, rules, p, now);
+  return whole ? { partitions: { whole: whole.partitions, whole_rows: whole.rows, batch_rows: due - whole.rows } } : {};
 }
 
 export async function plan(ctx: EngineContext, rules: Ruleset, opts: PlanOptions & { policyIds?: string[] }): Promise<PolicyCounts[]> {
