@@ -9,6 +9,7 @@ import { loadStoreRegistry } from '../../objects/stores.ts';
 import { checkPolicyStores } from '../../objects/check.ts';
 import { printJson, table } from '../output.ts';
 import { policiesDir } from './common.ts';
+import { partmanRetentionWarnings } from '../../policy/partman.ts';
 
 export const policiesCheckCommand: Command = {
   help: `Usage: lethe policies check [--policies DIR] [--db] [--json]
@@ -16,7 +17,8 @@ export const policiesCheckCommand: Command = {
 Validates every policy file in DIR (default LETHE_POLICIES or ./policies). Problems print as
 file:line:col: message, and the command exits 2. With --db, also checks against DATABASE_URL
 that every table and column exists with a fitting type, and warns where no index serves a
-policy's scan. The object store registry (LETHE_STORES, ./stores.yaml) is checked too: every
+policy's scan, and where pg_partman's own retention (part_config.retention) would drop or
+detach partitions of a table a policy destroys from. The object store registry (LETHE_STORES, ./stores.yaml) is checked too: every
 store a policy's objects: name must be in it. --json prints {"policies": [...], "warnings": [...]}; problems still go to
 stderr as file:line:col: message.
 
@@ -35,7 +37,8 @@ Examples:
     if (flags.db) {
       const database = openPostgres(cfg.databaseUrl!, { maxConnections: 1 });
       try {
-        for (const w of (await buildRuleset(database.db, policies, stores)).warnings) warnings.push(formatProblem({ ...w, message: `warning: ${w.message}` }));
+        const found = [...(await buildRuleset(database.db, policies, stores)).warnings, ...await partmanRetentionWarnings(database.db, policies)];
+        for (const w of found) warnings.push(formatProblem({ ...w, message: `warning: ${w.message}` }));
       } finally {
         await database.close();
       }
