@@ -9,7 +9,7 @@
 import type { Executor } from '../db/connect.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { batchStartHash } from './hash.ts';
-import { chainEvidence, insertEvidenceRows, type ChainPoint, type EvidenceRows } from './append.ts';
+import { chainEvidence, insertEvidenceRows, type ChainPoint, type EvidenceRows, type Sealed } from './append.ts';
 import { seal } from './seal.ts';
 
 export class EvidenceStream {
@@ -41,12 +41,11 @@ export class EvidenceStream {
 
   /**
    * Waits for every part, then appends the batch's seal: call it last in the transaction (the
-   * chain lock it takes is held until commit). Returns the rows written; none → no seal.
+   * chain lock it takes is held until commit). Returns the rows written and the seal; none → no seal.
    */
-  async seal(sealedAt: Date): Promise<number> {
+  async seal(sealedAt: Date): Promise<Sealed> {
     await this.sent;
-    if (this.at.pos === 0) return 0;
-    await seal(this.tx, this.keys, this.batch, this.at.pos, this.at.prev, sealedAt);
-    return this.at.pos;
+    if (this.at.pos === 0) return { records: 0, sealHash: null };
+    return { records: this.at.pos, sealHash: await seal(this.tx, this.keys, this.batch, this.at.pos, this.at.prev, sealedAt) };
   }
 }

@@ -14,6 +14,7 @@ import { addHold, releaseHold } from '../../src/holds/holds.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { findEvidence } from '../../src/evidence/find.ts';
+import { buildRegister } from '../../src/evidence/register.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -78,6 +79,10 @@ describe('whole partitions of pg_partman access logs', () => {
     }
     const sums = await one<{ destroyed: string }>(t.db, sql`SELECT sum(destroyed)::text AS destroyed FROM lethe.batches`);
     expect(Number(sums!.destroyed)).toBe(due - 1);
+    // The register says it beside the records: a partition_dropped line counting partitions, not records.
+    const [run] = await buildRegister(t.db, {});
+    expect(run!.policies.map((l) => [l.action, l.records])).toEqual([['delete', due - 1], ['partition_dropped', 7]]);
+    expect(run!.records).toBe(due - 1);
     expect(await verifyEvidence(t.db, ctx.keys)).toMatchObject({ ok: true, first_broken: null });
   });
 

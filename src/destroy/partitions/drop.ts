@@ -103,15 +103,16 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
 
     await tx.execute(sql`ALTER TABLE ${qualified(p.source.schema, p.source.table)} DETACH PARTITION ${partitionTable(part)}`);
     await tx.execute(sql`DROP TABLE ${partitionTable(part)}`);
-    const ms = Math.round(performance.now() - started);
-    // The batch a partition was, for runs, sweeps, metrics and the register: no keys, its size in rows.
-    await tx.execute(sql`INSERT INTO lethe.batches (id, run_id, scan_id, policy_id, policy_version, trigger, actor, keys, size,
-        status, destroyed, children, attempts, created_at, finished_at, purge_ms)
-      VALUES (${batchId}, ${scan.runId}, ${scan.id}, ${p.id}, ${p.version}, ${scan.trigger}, ${actor}, NULL, ${records},
-        'done', ${records}, ${children}, 1, ${new Date()}, ${now}, ${ms})`);
     await tx.execute(sql`UPDATE lethe.scans SET pages = pages + 1, found = found + ${records} WHERE id = ${scan.id}`);
-    // Last statement before commit: the chain lock it takes is held only for the seal insert.
-    await stream.seal(now);
+    // Last before commit: the chain lock the seal takes is held only for the seal and the batch row.
+    const sealed = await stream.seal(now);
+    const ms = Math.round(performance.now() - started);
+    // The batch a partition was, for runs, sweeps, metrics, the register and `evidence verify`'s
+    // cross-check of batches against seals: no keys, its size in rows.
+    await tx.execute(sql`INSERT INTO lethe.batches (id, run_id, scan_id, policy_id, policy_version, trigger, actor, keys, size,
+        status, destroyed, children, attempts, created_at, finished_at, purge_ms, seal_hash, evidence_records)
+      VALUES (${batchId}, ${scan.runId}, ${scan.id}, ${p.id}, ${p.version}, ${scan.trigger}, ${actor}, NULL, ${records},
+        'done', ${records}, ${children}, 1, ${new Date()}, ${now}, ${ms}, ${sealed.sealHash}, ${sealed.records})`);
     return { dropped: { batchId, partition: part, records, children, ms, partnerRequests, objectDeletions } };
   });
 }
