@@ -54,6 +54,11 @@ export class NotFoundError extends LetheError {
   override name = 'NotFoundError';
 }
 
+/** The request contradicts the state of things (a refusal lifted while the consent table shows none granted). Exit 1, HTTP 409. */
+export class ConflictError extends LetheError {
+  override name = 'ConflictError';
+}
+
 /** The database schema is older or newer than this build knows. */
 export class SchemaVersionError extends LetheError {
   override name = 'SchemaVersionError';

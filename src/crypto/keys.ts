@@ -14,12 +14,17 @@ export interface Keys {
    * whoever can write them must not be able to rewrite a plan and recompute its hash.
    */
   readonly planKey: Buffer;
+  /**
+   * Keys the suppression list's hashes (src/suppress/): of its own, because campaign systems
+   * that match against an export are given it — and learn nothing of the other keys from it.
+   */
+  readonly suppressKey: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
   const derive = (label: string) => createHmac('sha256', secret).update(label).digest();
   return Object.freeze({ refKey: derive('lethe/ref/v1'), evidenceKey: derive('lethe/evidence/v1'), sessionKey: derive('lethe/session/v1'),
-    planKey: derive('lethe/plan/v1') });
+    planKey: derive('lethe/plan/v1'), suppressKey: derive('lethe/suppress/v1') });
 }
 
 export function hmacHex(key: Buffer, text: string): string {

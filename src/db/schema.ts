@@ -421,3 +421,32 @@ export const registerArchive = lethe.table('register_archive', {
   index('register_archive_run_idx').on(t.runId),
   index('register_archive_occurred_idx').on(t.firstOccurredAt, t.lastOccurredAt),
 ]);
+
+/**
+ * Suppression after a refusal (CBIRC: "在消费者明确拒绝营销后仍继续营销"): keyed hashes of a
+ * subject and of their normalised contact points, per purpose, kept while the refusal stands, so
+ * a re-imported lead is not marketed again. Never a value: `hash` and `subject_hash` are
+ * HMAC-SHA256 under the suppression key (src/suppress/). Written in the destroying transaction
+ * when consent is withdrawn or an erasure request covers the purpose; lifted, never deleted,
+ * when consent is granted again.
+ */
+export const suppressions = lethe.table('suppressions', {
+  id: uuid('id').primaryKey(),
+  purpose: text('purpose').notNull(),
+  /** subject | phone | email */
+  kind: text('kind').notNull(),
+  hash: text('hash').notNull(),
+  /** The subject's hash: lifting a refusal lifts the subject's contact points with it. */
+  subjectHash: text('subject_hash').notNull(),
+  policyId: text('policy_id').notNull(),
+  /** consent_withdrawn | erasure_request */
+  reason: text('reason').notNull(),
+  runId: uuid('run_id'),
+  createdAt: ts('created_at').notNull(),
+  liftedAt: ts('lifted_at'),
+  liftedBy: text('lifted_by'),
+  liftReason: text('lift_reason'),
+}, (t) => [
+  uniqueIndex('suppressions_open_idx').on(t.purpose, t.kind, t.hash, t.subjectHash).where(sql`lifted_at IS NULL`),
+  index('suppressions_subject_idx').on(t.purpose, t.subjectHash).where(sql`lifted_at IS NULL`),
+]);

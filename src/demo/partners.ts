@@ -1,8 +1,9 @@
-// The demo's partner: the reference partner (src/partners/reference-partner.ts) standing in for
+// The demo's partners: reference partners (src/partners/reference-partner.ts) standing in for
 // the loan facilitator the seeded sharing ledger says received a third of the customers' loan
-// applications, `lethe serve`'s confirmation route for its receipts, and the per-partner
-// delivery workers — all in-process on loopback, so the demo shows a destruction reaching the
-// partner and coming back confirmed.
+// applications and the marketing platform that received half of the marketing profiles,
+// `lethe serve`'s confirmation route for their receipts, and the per-partner delivery workers —
+// all in-process on loopback, so the demo shows a destruction reaching the partners and coming
+// back confirmed.
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -24,12 +25,20 @@ import { enqueueDueRequests } from '../partners/sweep.ts';
 /** The policy the demo makes notify partners, and the partner (from the seeded ledger) it notifies. */
 export const DEMO_NOTIFY_POLICY = 'rejected-loan-applications';
 export const DEMO_PARTNER = SAMPLE_SHARING.find((s) => s.category === 'loan-application')!.partner;
-const SECRET_ENV = 'LETHE_DEMO_PARTNER_SECRET';
+const secretEnv = (partner: string) => `LETHE_DEMO_PARTNER_${partner.toUpperCase().replace(/-/g, '_')}_SECRET`;
+/** The names the demo registry gives the sample partners (the marketing policy notifies the second). */
+const DEMO_NAMES: Record<string, string> = {
+  'huidai-facilitator': '惠贷助贷平台（演示：本机参考合作方）',
+  'xinghe-marketing': '星河营销云（演示：本机参考合作方）',
+};
 const SETTLE_TIMEOUT_MS = 8000;
 
 export interface DemoPartnerReport {
+  /** The facilitator, whose story the demo tells; the counts are of every demo partner. */
   partner: string;
   endpoint: string;
+  /** Every partner the demo stood in for. */
+  partners: string[];
   requests: number;
   confirmed: number;
   failed: number;
@@ -65,29 +74,33 @@ export interface DemoPartners {
 }
 
 export async function startDemoPartners(ctx: EngineContext, rules: Ruleset, cfg: Config, jobs: JobRegistry, dir: string): Promise<DemoPartners> {
-  const secret = randomBytes(32).toString('hex');
-  const secrets = (name: string) => (name === SECRET_ENV ? secret : undefined);
+  const secretValues = new Map(SAMPLE_SHARING.map((s) => [secretEnv(s.partner), randomBytes(32).toString('hex')]));
+  const secrets = (name: string) => secretValues.get(name);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
-    const partner: ReferencePartner = await startReferencePartner({ partnerId: DEMO_PARTNER, secret, lethe: 'http://127.0.0.1:9' });
-    closers.push(() => partner.close());
+    const stand: ReferencePartner[] = [];
+    for (const s of SAMPLE_SHARING) {
+      const partner = await startReferencePartner({ partnerId: s.partner, secret: secretValues.get(secretEnv(s.partner))!, lethe: 'http://127.0.0.1:9' });
+      closers.push(() => partner.close());
+      stand.push(partner);
+    }
     const file = join(dir, 'partners.yaml');
-    const text = `# Written by lethe demo: a reference partner on loopback stands in for the facilitator.
+    const text = `# Written by lethe demo: reference partners on loopback stand in for the facilitator and the marketing platform.
 partners:
-  - id: ${DEMO_PARTNER}
-    name: 惠贷助贷平台（演示：本机参考合作方）
-    endpoint: ${partner.url}
+${SAMPLE_SHARING.map((s, i) => `  - id: ${s.partner}
+    name: ${DEMO_NAMES[s.partner] ?? s.partner}
+    endpoint: ${stand[i]!.url}
     status: active
-    categories: [loan-application]
+    categories: [${s.category}]
     confirm_within: P15D
-    secret_env: ${SECRET_ENV}
+    secret_env: ${secretEnv(s.partner)}
     max_concurrency: 2
     timeout: PT2S
     max_attempts: 5
-`;
+`).join('')}`;
     writeFileSync(file, text);
     const registry = parsePartnerRegistry(text, file);
     const connection = redisConnection(cfg.redisUrl);
@@ -97,7 +110,8 @@ partners:
       connection.disconnect();
     });
     const server: FastifyInstance = buildServer({ ctx, rules, config: cfg, enqueue: queues.enqueue, startedAt: new Date(), partners: registry, partnerSecrets: secrets });
-    partner.setLethe(await server.listen({ port: 0, host: '127.0.0.1' }));
+    const lethe = await server.listen({ port: 0, host: '127.0.0.1' });
+    for (const p of stand) p.setLethe(lethe);
     closers.push(() => server.close());
     const base = { ...ctx, rules, config: cfg, enqueue: queues.enqueue };
     const workers: PartnerWorkers = await startPartnerWorkers(base, jobs,
@@ -113,7 +127,7 @@ partners:
           await new Promise((r) => setTimeout(r, 100));
           counts = await countRequests(ctx);
         }
-        return { partner: DEMO_PARTNER, endpoint: partner.url, ...counts };
+        return { partner: DEMO_PARTNER, endpoint: stand[0]!.url, partners: SAMPLE_SHARING.map((s) => s.partner), ...counts };
       },
       close,
     };
@@ -123,9 +137,9 @@ partners:
   }
 }
 
-async function countRequests(ctx: EngineContext): Promise<Omit<DemoPartnerReport, 'partner' | 'endpoint'>> {
+async function countRequests(ctx: EngineContext): Promise<Omit<DemoPartnerReport, 'partner' | 'endpoint' | 'partners'>> {
   const by = new Map((await rows<{ status: string; n: string }>(ctx.db, sql`SELECT status, count(*)::text AS n
-    FROM lethe.partner_requests WHERE partner_id = ${DEMO_PARTNER} GROUP BY status`)).map((r) => [r.status, Number(r.n)]));
+    FROM lethe.partner_requests GROUP BY status`)).map((r) => [r.status, Number(r.n)]));
   const n = (s: string) => by.get(s) ?? 0;
   return { requests: [...by.values()].reduce((a, b) => a + b, 0), confirmed: n('confirmed'), failed: n('failed'), unsettled: n('pending') + n('sent') };
 }

@@ -20,6 +20,7 @@ import { queuePartnerRequests, type QueuedRequest } from '../partners/outbox.ts'
 import { queueObjectDeletions, type PointerRows, type QueuedObject } from '../objects/outbox.ts';
 import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { floorDefersErasure } from '../policy/floors.ts';
+import { recordSuppressions, suppressesOn } from '../suppress/record.ts';
 import { actionOf, type ActionModule } from './actions/index.ts';
 import { chosen, destroyRows, lockDue, type DestroyedRows } from './statement.ts';
 import { batchKeys, closeBatch, loadBatch, type BatchRow, type ManualRequest } from './batch-row.ts';
@@ -157,7 +158,8 @@ async function judge(
   const due = clockless ? sql`${whereFilter(p)} AND ${actionPending(p)}`
     : batch.manual ? sql`((${sql.join(sweepableParts(p, now, rules.types.of(p.source, p.source.key)), sql`) OR (`)}))` : eligible(p, now);
   const values = action.readsValues(p);
-  if (batch.holds.size === 0 && !batch.restrictionsOpen && !erasure && !batch.manual && values.length === 0) {
+  // A refusal's contact points are read (and hashed) before the rows go: the slow path.
+  if (batch.holds.size === 0 && !batch.restrictionsOpen && !erasure && !batch.manual && values.length === 0 && !suppressesOn(p, batch.trigger)) {
     return { victims: lockDue(p, keys, due), held: 0, locked: null, toRestrict: [], restricted: new Set() };
   }
   const locked = await rows<Record<string, string | null> & { k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
@@ -168,6 +170,8 @@ async function judge(
     FROM ${sourceTable(p)} t
     WHERE ${col(p.source.key)} = ANY(${keys}) AND ${due}
     FOR UPDATE OF t SKIP LOCKED`);
+  await recordSuppressions(tx, { keys: ctx.keys, log: ctx.log, trigger: batch.trigger, runId: batch.runId, now }, p, locked.map((r) => r.k),
+    rules.types.of(p.source, p.source.key));
   const restricted = batch.restrictionsOpen ? await alreadyRestricted(tx, p, locked.map((r) => r.k)) : new Set<string>();
   const go: typeof locked = [];
   const toRestrict: NewRestriction[] = [];

@@ -10,6 +10,7 @@ import { refuseNul } from './validate.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerErasureRoutes } from './routes/erasure.ts';
 import { registerConsentRoutes } from './routes/consent.ts';
+import { registerSuppressionRoutes } from './routes/suppressions.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerPartnerRoutes } from './routes/partners.ts';
 import type { PartnerRegistry, SecretLookup } from '../partners/registry.ts';
@@ -83,6 +84,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerHealthRoutes(app, deps, log);
   registerErasureRoutes(app, deps, env);
   registerConsentRoutes(app, deps, env);
+  registerSuppressionRoutes(app, deps, env);
   registerMetricsRoutes(app, deps, env);
   registerPartnerRoutes(app, deps);
   registerPurgeRoutes(app, deps, env);

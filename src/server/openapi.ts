@@ -23,6 +23,18 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
     summary: 'Schedules the subject\'s consent scan after a withdrawal',
     body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), purpose: str('the consent purpose'), withdrawn_at: str('ISO 8601 instant', { format: 'date-time' }) }, ['subject', 'purpose']),
   },
+  'POST /events/consent-granted': {
+    summary: 'Lifts the subject\'s suppression for a purpose once the consent table shows the consent granted again (409 while it does not)',
+    body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), purpose: str('the consent purpose'), reason: str('where the renewed consent is recorded', { maxLength: 500 }) }, ['subject', 'purpose']),
+  },
+  'GET /suppressions/check': {
+    summary: 'May this subject or contact point be contacted for the purpose? {purpose, kind, suppressed, since, reasons}',
+    query: [
+      { name: 'purpose', description: 'a purpose whose policy keeps a suppression list (required)' },
+      { name: 'subject', description: `${SUBJECT_DOC} (this or contact)` },
+      { name: 'contact', description: 'a phone number or e-mail address, any spelling: it is normalised before it is hashed (this or subject)' },
+    ],
+  },
   'POST /erasure-requests': {
     answer: ANSWERS.erasureAccepted,
     summary: 'Records an erasure request and schedules its scan',

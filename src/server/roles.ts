@@ -11,6 +11,9 @@ const EVERYONE: readonly Role[] = ROLES;
 
 export const ROUTE_ROLES = {
   'POST /events/consent-withdrawn': ['operator'],
+  'POST /events/consent-granted': ['operator'],
+  // Campaign, SMS and call-centre systems ask with a viewer token: an answer, never a value.
+  'GET /suppressions/check': EVERYONE,
   'POST /erasure-requests': ['operator'],
   'GET /erasure-requests': EVERYONE,
   'GET /erasure-requests/:id': EVERYONE,

@@ -21,6 +21,8 @@ const NO_JSON: Record<string, string> = {
   serve: 'long-running HTTP server; its machine interface is the API (GET /openapi.json)',
   'policies doc': 'its output is itself a document, in Markdown or HTML (--format)',
   'evidence export': '--format json is its machine output: the register itself, to stdout or --out',
+  'suppress export': '--format json is its machine output: the list itself, to stdout or --out',
+  'suppress key': 'writes a key file and never prints the key: there is no document to print',
 };
 
 /** Commands whose --json run needs a fixture another test file builds, and where it is checked. */
@@ -31,6 +33,8 @@ const JSON_ELSEWHERE: Record<string, string> = {
   'tasks approve': 'needs a manual destruction task (test/tasks)',
   'tasks handover': 'needs an approved destruction task (test/tasks)',
   'tasks confirm': 'needs a handed-over destruction task (test/tasks)',
+  'suppress check': 'needs a policy with suppress: and a refusal: test/suppress/suppression.test.ts runs `suppress check --json`',
+  'suppress lift': 'needs a refusal and a renewed consent: test/suppress/suppression.test.ts runs `suppress lift --json`',
 };
 
 interface Captured { io: Io; out: string[]; err: string[] }

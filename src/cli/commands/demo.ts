@@ -18,9 +18,10 @@ documents, device events…) into an embedded PGlite database under ./.lethe/ �
 DATABASE_URL, which it leaves alone even when set —, places a legal hold, shows the plan, runs one sweep through the real
 BullMQ pipeline (Redis at REDIS_URL) with the policies in ./policies, verifies the evidence
 chain and prints what was destroyed, held and kept. Each run starts from a fresh database.
-The rejected applications' destruction also notifies a partner: a reference partner on
-127.0.0.1 (registry in ./.lethe/partners.yaml, the policies copied to ./.lethe/policies with
-\`partners: notify\` added) receives signed purge requests and confirms them.
+The rejected applications' and the marketing profiles' destruction also notifies partners:
+reference partners on 127.0.0.1 (registry in ./.lethe/partners.yaml, the policies copied to
+./.lethe/policies with \`partners: notify\` added to the rejected applications; the marketing
+policy has it already) receive signed purge requests and confirm them.
 
 Examples:
   npx lethe demo
@@ -67,7 +68,7 @@ function erasureLines(r: DemoReport, zone: string): string[] {
 function partnerLines(r: DemoReport): string[] {
   const p = r.partners;
   return [
-    `Partner ${p.partner} (a reference partner on ${new URL(p.endpoint).host}) had received some of the destroyed applications:`,
+    `Partners ${p.partners.join(' and ')} (reference partners on ${new URL(p.endpoint).hostname}) had received some of the destroyed applications and marketing profiles:`,
     `partner requests sent ${p.requests}, confirmed ${p.confirmed}, failed ${p.failed}${p.unsettled > 0 ? `, still unsettled ${p.unsettled}` : ''} (signed, each confirmed by a signed receipt; see \`lethe partners status\`).`,
     '',
   ];
