@@ -32,6 +32,12 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   }),
   ConsentScheduled: object({ policies: array(object({ id: str(), due_at: time('when the subject\'s scan runs') })) }),
   Hold: object({ id: str('hold-…'), subject_ref: hex64('the subject as a keyed pseudonym'), policy: nullable(str('null: every policy')), reason: str(), placed_at: time() }),
+  SuppressionAnswer: object({
+    purpose: str(), kind: str('what was looked up', { enum: ['subject', 'phone', 'email'] }),
+    suppressed: { type: 'boolean', description: 'true: do not contact' }, since: nullable(time('when the oldest standing refusal was recorded')),
+    reasons: array(str(undefined, { enum: ['consent_withdrawn', 'erasure_request'] })),
+  }),
+  SuppressionLifted: object({ purpose: str(), lifted: int('entries lifted: the subject and their contact points') }),
   HoldPlaced: object({ id: str(), subject_ref: hex64('the subject as a keyed pseudonym') }),
   HoldReleased: object({ id: str(), released: { type: 'boolean', const: true } }),
   PolicyCounts: object({
@@ -72,6 +78,8 @@ const json = (status: number, description: string, schema: Schema): Answer => ({
 const list = (key: string, item: string, extra: Record<string, Schema> = {}): Schema => object({ ...extra, [key]: array(ref(item)) });
 
 export const ANSWERS = {
+  suppression: json(200, 'whether the subject or contact point may be contacted for the purpose', ref('SuppressionAnswer')),
+  suppressionLifted: json(200, 'the refusal is lifted; the entries are kept, marked lifted', ref('SuppressionLifted')),
   consentScheduled: json(202, 'the subject\'s scans are scheduled for the end of each policy\'s grace period', ref('ConsentScheduled')),
   erasureAccepted: json(202, 'recorded; the workers carry it out (poll GET /erasure-requests/{id})', ref('ErasureRequest')),
   erasureList: json(200, 'every erasure request, by due date', list('erasure_requests', 'ErasureRequest')),

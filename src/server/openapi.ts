@@ -24,10 +24,12 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
     body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), purpose: str('the consent purpose'), withdrawn_at: str('ISO 8601 instant', { format: 'date-time' }) }, ['subject', 'purpose']),
   },
   'POST /events/consent-granted': {
+    answer: ANSWERS.suppressionLifted,
     summary: 'Lifts the subject\'s suppression for a purpose once the consent table shows the consent granted again (409 while it does not)',
     body: object({ subject: str(SUBJECT_DOC, { maxLength: 128 }), purpose: str('the consent purpose'), reason: str('where the renewed consent is recorded', { maxLength: 500 }) }, ['subject', 'purpose']),
   },
   'GET /suppressions/check': {
+    answer: ANSWERS.suppression,
     summary: 'May this subject or contact point be contacted for the purpose? {purpose, kind, suppressed, since, reasons}',
     query: [
       { name: 'purpose', description: 'a purpose whose policy keeps a suppression list (required)' },
