@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import { deriveKeys } from '../crypto/keys.ts';
-import { systemClock } from '../clock.ts';
+import { fixedClock, systemClock } from '../clock.ts';
 import { openPglite, type Database } from '../db/connect.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { createLenderSchema } from '../lender/schema.ts';
@@ -116,7 +116,9 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     let erasure: ErasureView | undefined;
     let delivered: DemoPartnerReport;
     try {
-      swept = await sweep(ctx, ruleset, demoConfig, registry, { actor: 'operator:demo' });
+      // At the plan's instant: seconds of start-up later, records seeded near a deadline would
+      // have crossed it, and the demo shows that the sweep does exactly what the plan counted.
+      swept = await sweep({ ...ctx, clock: fixedClock(now) }, ruleset, demoConfig, registry, { actor: 'operator:demo' });
       erasure = await demoErasure(ctx, ruleset, cfg, held?.s);
       delivered = await partners.settle();
     } finally {
@@ -132,7 +134,8 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
     return {
       database: label, databaseUrlIgnored: cfg.databaseUrlIgnored, secretSource: source, seeded, heldSubject: held?.s, plan: planned, sweep: swept,
       kept: tables.map((t) => ({ table: t, before: before.get(t)!, after: after.get(t)! })),
-      erasure, evidence: { records: verified.records, ok: verified.ok }, sample, partners: delivered, objects,
+      erasure, evidence: { records: verified.records, ok: verified.ok },
+      sample: sample && { ...sample, occurred_at: new Date(String(sample.occurred_at)).toISOString() }, partners: delivered, objects,
     };
   } finally {
     for (const close of closers) await close().catch(() => undefined);

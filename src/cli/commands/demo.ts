@@ -113,6 +113,7 @@ function printReport(io: Io, r: DemoReport, zone: string): void {
     `Evidence: ${r.evidence.records} records, chain ${r.evidence.ok ? 'verified intact' : 'BROKEN'}. One of them (no personal data, refs are keyed pseudonyms):`,
     JSON.stringify(r.sample, null, 2),
     '',
-    'Next: point DATABASE_URL at your PostgreSQL, run `npx lethe migrate`, `npx lethe policies check --db`, `npx lethe plan`.',
+    'Next, on PostgreSQL (the README\'s "Use it on your database"): createdb lender_trial, then with DATABASE_URL pointing at it',
+    '`npx lethe seed`, `npx lethe migrate`, `npx lethe policies check --db`, `npx lethe plan`, `npx lethe sweep`, `npx lethe worker`, `npx lethe serve`.',
   ].filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n'));
 }
