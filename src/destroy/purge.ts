@@ -22,7 +22,8 @@ import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { floorDefersErasure } from '../policy/floors.ts';
 import { recordSuppressions, suppressesOn } from '../suppress/record.ts';
 import { actionOf, type ActionModule } from './actions/index.ts';
-import { chosen, destroyRows, lockDue, type DestroyedRows } from './statement.ts';
+import { chosen, destroyRows, type DestroyedRows } from './statement.ts';
+import type { Victims } from './actions/types.ts';
 import { batchKeys, closeBatch, loadBatch, type BatchRow, type ManualRequest } from './batch-row.ts';
 import { SubjectRefs } from './subject-refs.ts';
 import type { Destroyed } from './post-check.ts';
@@ -49,8 +50,8 @@ export interface PurgeOutcome {
 const CLOSED: PurgeOutcome = { status: 'already-closed', destroyed: 0, anonymised: 0, children: 0, held: 0, deferred: 0, skipped: 0 };
 
 interface Judged {
-  /** The statement's victims: locked by it (fast path) or already locked and chosen here. */
-  victims: ReturnType<typeof lockDue>;
+  /** The statement's victims: found and locked by it (fast path) or already locked and chosen here. */
+  victims: Victims;
   held: number;
   /** Rows locked, when they were locked before the destroying statement. */
   locked: number | null;
@@ -160,7 +161,7 @@ async function judge(
   const values = action.readsValues(p);
   // A refusal's contact points are read (and hashed) before the rows go: the slow path.
   if (batch.holds.size === 0 && !batch.restrictionsOpen && !erasure && !batch.manual && values.length === 0 && !suppressesOn(p, batch.trigger)) {
-    return { victims: lockDue(p, keys, due), held: 0, locked: null, toRestrict: [], restricted: new Set() };
+    return { victims: { kind: 'due', keys, due }, held: 0, locked: null, toRestrict: [], restricted: new Set() };
   }
   const locked = await rows<Record<string, string | null> & { k: string; s: string | null; floor_ok: boolean | null; floor_ends: string | null }>(tx, sql`SELECT
       ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s,
@@ -198,7 +199,7 @@ async function judge(
   }
   const pseudonyms = values.map((_, i) => go.map((r) => (r[`h${i}`] == null ? null : pseudonym(ctx.keys, r[`h${i}`]!))));
   const pointers = p.objects.map((_, i) => go.map((r) => r[pointerAlias(i)] ?? null));
-  return { victims: chosen(p, rules, go.map((r) => r.k), go.map((r) => r.s), { pseudonyms, pointers }), held, locked: locked.length, toRestrict, restricted };
+  return { victims: { kind: 'chosen', rows: chosen(p, rules, go.map((r) => r.k), go.map((r) => r.s), { pseudonyms, pointers }) }, held, locked: locked.length, toRestrict, restricted };
 }
 
 /** Evidence of a manual purge names who asked, who approved and why. */

@@ -10,6 +10,7 @@ import type { Policy } from '../policy/types.ts';
 import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { col, sourceTable } from './predicates.ts';
 import type { ActionModule } from './actions/index.ts';
+import type { Victims } from './actions/types.ts';
 
 /**
  * The destroyed rows, as aligned lists (one JSON document each rather than a protocol row and
@@ -39,7 +40,7 @@ export interface VictimValues {
   pointers: readonly (readonly (string | null)[])[];
 }
 
-/** Victims this transaction already locked and chose. */
+/** Victims this transaction already locked and chose: the `rows` of Victims' `chosen` kind. */
 export function chosen(p: Policy, rules: Ruleset, keys: readonly string[], subjects: readonly (string | null)[], values: VictimValues): SQL {
   const keyType = rules.types.of(p.source, p.source.key);
   const extra = [...values.pseudonyms.map((h, i) => [`h${i}`, h] as const), ...values.pointers.map((o, i) => [pointerAlias(i), o] as const)];
@@ -55,19 +56,25 @@ function pointerList(alias: string, n: number): SQL {
   return sql`json_build_array(${sql.join(Array.from({ length: n }, (_, i) => sql`${sql.identifier(alias)}.${sql.identifier(pointerAlias(i))}`), sql`, `)})`;
 }
 
-export async function destroyRows(tx: Tx, rules: Ruleset, p: Policy, action: ActionModule, victims: SQL): Promise<DestroyedRows> {
+export async function destroyRows(tx: Tx, rules: Ruleset, p: Policy, action: ActionModule, victims: Victims): Promise<DestroyedRows> {
   const withObjects = p.objects.length > 0 || p.children.some((c) => c.objects.length > 0);
-  const children = p.children.map((c, j) => sql`, ${sql.identifier(`c${j}`)} AS (DELETE FROM ${qualified(c.schema, c.table)} c USING v
-      WHERE c.${sql.identifier(c.foreignKey)} = v.lethe_k::${sql.raw(rules.types.of(c, c.foreignKey))}
-      RETURNING c.${sql.identifier(c.key)}::text AS k, v.lethe_s AS s ${pointerColumns(c.objects.map((o) => o.column), 'c')})`);
-  const sourceReturning = sql`${col(p.source.key)}::text AS k, v.lethe_s AS s${sql.join(p.objects.map((_, i) => sql`, v.${sql.identifier(pointerAlias(i))}`), sql``)}`;
+  // What `d` returns per record: the key in its type (children join on it), as text, the subject,
+  // the object pointers — from the row itself, or (anonymise) from the victim as locked before.
+  const returning = (alias: 't' | 'v') => alias === 't'
+    ? sql`${col(p.source.key)} AS lethe_k, ${col(p.source.key)}::text AS k, ${col(p.source.subject)}::text AS s ${pointerColumns(objectColumns(p), 't')}`
+    : sql`v.lethe_k, v.lethe_k::text AS k, v.lethe_s AS s${sql.join(p.objects.map((_, i) => sql`, v.${sql.identifier(pointerAlias(i))}`), sql``)}`;
+  const source = action.source(p, rules, victims, returning);
+  // Children of the records `d` destroyed, nothing else: a record skipped keeps its children.
+  const children = p.children.map((c, j) => sql`${sql.identifier(`c${j}`)} AS (DELETE FROM ${qualified(c.schema, c.table)} c USING d
+      WHERE c.${sql.identifier(c.foreignKey)} = d.lethe_k::${sql.raw(rules.types.of(c, c.foreignKey))}
+      RETURNING c.${sql.identifier(c.key)}::text AS k, d.s ${pointerColumns(c.objects.map((o) => o.column), 'c')})`);
   const o = (alias: string, n: number) => (withObjects ? sql`, ${pointerList(alias, n)} AS o` : sql``);
   const results = [
     sql`SELECT 0 AS i, k, s ${o('d', p.objects.length)} FROM d`,
     ...p.children.map((c, j) => sql`SELECT ${j + 1} AS i, k, s ${o(`c${j}`, c.objects.length)} FROM ${sql.identifier(`c${j}`)}`),
   ];
-  const [r] = await rows<{ i: number[] | null; k: string[] | null; s: (string | null)[] | null; o?: ((string | null)[] | null)[] | null }>(tx, sql`WITH v AS (${victims})${sql.join(children, sql``)},
-      d AS (${action.source(p, rules, sourceReturning).sql})
+  const ctes = [...source.before, sql`d AS (${source.d})`, ...children];
+  const [r] = await rows<{ i: number[] | null; k: string[] | null; s: (string | null)[] | null; o?: ((string | null)[] | null)[] | null }>(tx, sql`WITH ${sql.join(ctes, sql`, `)}
     SELECT json_agg(x.i) AS i, json_agg(x.k) AS k, json_agg(x.s) AS s ${withObjects ? sql`, json_agg(x.o) AS o` : sql``}
     FROM (${sql.join(results, sql` UNION ALL `)}) x`);
   return { i: r!.i ?? [], k: r!.k ?? [], s: r!.s ?? [], o: withObjects ? r!.o ?? [] : null };

@@ -1,17 +1,24 @@
-// What one kind of action (`action:` in a policy) is to the purge: how it changes a locked
-// record, what its evidence says, and when a record still needs it. One module per kind,
+// What one kind of action (`action:` in a policy) is to the purge: how it changes a batch's
+// records, what its evidence says, and when a record still needs it. One module per kind,
 // registered in ./index.ts.
 import type { SQL } from 'drizzle-orm';
 import type { Ruleset } from '../../engine.ts';
 import type { Policy } from '../../policy/types.ts';
 
+/**
+ * Which records a batch's statement changes: the due ones among the batch's keys (found, and
+ * row-locked, by the statement itself), or rows the purge already locked and chose (`rows`: a
+ * SELECT of `lethe_k` the key in its own type, `lethe_s` the subject as text, `h0…` keyed
+ * pseudonyms the action writes, `lethe_object_0…` the rows' object pointers).
+ */
+export type Victims = { kind: 'due'; keys: SQL; due: SQL } | { kind: 'chosen'; rows: SQL };
+
+/** The source step of the statement: CTEs it needs first, and the one named `d` itself. */
 export interface SourceStatement {
-  /**
-   * The statement that destroys the source records listed in CTE `v` (`lethe_k` the key in its
-   * own type, `lethe_s` the subject as text, `h0…` the pseudonyms of `readsValues`), returning
-   * what the caller asks for (`returning`) for each record it changed.
-   */
-  sql: SQL;
+  /** `name AS (…)` CTEs placed before `d` (none: empty). */
+  before: SQL[];
+  /** The body of CTE `d`: changes the records, RETURNING `returning` for each. */
+  d: SQL;
 }
 
 export interface ActionModule {
@@ -21,8 +28,11 @@ export interface ActionModule {
   pending(p: Policy): SQL;
   /** Columns whose current values must be read before the action (keyed pseudonyms, computed here). */
   readsValues(p: Policy): string[];
-  /** The statement that carries the action out on CTE `v`, returning `returning` for each record changed. */
-  source(p: Policy, rules: Ruleset, returning: SQL): SourceStatement;
+  /**
+   * The statement that carries the action out on `victims`, returning for each record changed
+   * `returning(alias)`: alias `t` is the source row as the statement left it, `v` the victim row.
+   */
+  source(p: Policy, rules: Ruleset, victims: Victims, returning: (victim: 't' | 'v') => SQL): SourceStatement;
   /** Evidence `fields` of a source record: the strategies applied, never a value. */
   fields(p: Policy): Record<string, string> | null;
   /** After commit: the record is still there in a form the action should have removed. */
