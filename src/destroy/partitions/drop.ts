@@ -52,8 +52,9 @@ export type DropResult = { dropped: DroppedPartition } | { kept: KeptReason | 'g
  */
 const readInPlace: ActionModule = {
   ...deleteAction,
-  source: (p, _rules, returning) => ({
-    sql: sql`SELECT ${returning} FROM v CROSS JOIN LATERAL (SELECT v.lethe_k AS ${sql.identifier(p.source.key)}) t`,
+  source: (_p, _rules, victims, returning) => ({
+    before: [sql`v AS (${victims.kind === 'chosen' ? victims.rows : sql`SELECT NULL WHERE false`})`],
+    d: sql`SELECT ${returning('v')} FROM v`,
   }),
 };
 
@@ -141,9 +142,9 @@ async function eachChunk(tx: Tx, rules: Ruleset, p: Policy, part: RangePartition
   const pages = size!.pages;
   if (pages === 0 || total === 0) return;
   const step = Math.max(1, Math.ceil((CHUNK_ROWS * pages) / total));
-  const read = (first: number) => destroyRows(tx, rules, p, readInPlace, sql`SELECT ${col(p.source.key)} AS lethe_k,
+  const read = (first: number) => destroyRows(tx, rules, p, readInPlace, { kind: 'chosen', rows: sql`SELECT ${col(p.source.key)} AS lethe_k,
       ${col(p.source.subject)}::text AS lethe_s ${pointerColumns(p.objects.map((o) => o.column), 't')}
-    FROM ${partitionTable(part)} t WHERE t.ctid >= ${`(${first},0)`}::tid AND t.ctid < ${`(${first + step},0)`}::tid`);
+    FROM ${partitionTable(part)} t WHERE t.ctid >= ${`(${first},0)`}::tid AND t.ctid < ${`(${first + step},0)`}::tid` });
   let next = read(0);
   for (let first = 0; first < pages; first += step) {
     const gone = await next;
