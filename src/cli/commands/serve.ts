@@ -17,17 +17,21 @@ export const serveCommand: Command = {
 
 Serves the admin HTTP API on http://H:N (default ${DEFAULT_HOST}:${DEFAULT_PORT}; --port 0 picks a
 free port and prints it). Every endpoint except /healthz and /readyz needs an API token
-("Authorization: Bearer <token>", see \`lethe tokens create\`). On SIGTERM or SIGINT it stops
-accepting requests, finishes those in flight and exits 0.
+("Authorization: Bearer <token>", see \`lethe tokens create\`); in a browser, open / and log in
+with one. On SIGTERM or SIGINT (or when the process that started it goes) it stops accepting
+requests, finishes those in flight and exits 0.
 
 Endpoints:
+  GET  /                            the retention overview page; a browser logs in there   any role
+  GET  /docs                        every route, its roles, bodies and answers (a page)     any role
+  GET  /metrics                     Prometheus: due now, last scan, batch durations…        any role
   GET  /healthz                     the process answers
   GET  /readyz                      PostgreSQL, Redis and the lethe schema are usable (503 if not)
   POST /events/consent-withdrawn    {"subject","purpose","withdrawn_at"?}            operator
   POST /erasure-requests            {"subject","ticket"}                             operator
   GET  /erasure-requests[/ID]       per-policy outcome of erasure requests           any role
-  GET  /queues/                     BullMQ dashboard; log in at /queues/login        any role (actions: operator)
-  …                                 every route with its roles: GET /openapi.json
+  GET  /queues/                     BullMQ dashboard, on the same login                any role (actions: operator)
+  …                                 every route as OpenAPI 3.1: GET /openapi.json
 
 Examples:
   npx lethe serve
