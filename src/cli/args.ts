@@ -47,3 +47,13 @@ export function parseInstant(command: string, flag: string, value: string | unde
   }
   return d;
 }
+
+/** A whole-number flag within [min, max]; `fallback` when absent. Exponents, signs and fractions are refused. */
+export function wholeNumber(command: string, flag: string, text: string | undefined, range: { min: number; max: number; fallback: number }): number {
+  if (text === undefined) return range.fallback;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < range.min || n > range.max) {
+    throw new UsageError(`lethe ${command}: --${flag} "${text}" must be a whole number from ${range.min} to ${range.max}`);
+  }
+  return n;
+}

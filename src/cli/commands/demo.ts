@@ -1,6 +1,5 @@
 import type { Command } from './index.ts';
-import { optionalString, parseFlags } from '../args.ts';
-import { UsageError } from '../../errors.ts';
+import { optionalString, parseFlags, wholeNumber } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../log.ts';
 import { assertRedisAnswers } from '../../pipeline/queues.ts';
@@ -43,14 +42,7 @@ Examples:
 
 const MAX_DEMO_CUSTOMERS = 1_000_000;
 
-function parseCustomers(text: string | undefined): number {
-  if (text === undefined) return DEMO_CUSTOMERS;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > MAX_DEMO_CUSTOMERS) {
-    throw new UsageError(`lethe demo: --customers "${text}" must be a whole number from 1 to ${MAX_DEMO_CUSTOMERS}`);
-  }
-  return n;
-}
+const parseCustomers = (text: string | undefined): number => wholeNumber('demo', 'customers', text, { min: 1, max: MAX_DEMO_CUSTOMERS, fallback: DEMO_CUSTOMERS });
 
 function erasureLines(r: DemoReport, zone: string): string[] {
   const e = r.erasure;

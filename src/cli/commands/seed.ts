@@ -1,5 +1,5 @@
 import type { Command } from './index.ts';
-import { optionalString, parseFlags } from '../args.ts';
+import { optionalString, parseFlags, wholeNumber } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import { openPostgres } from '../../db/connect.ts';
@@ -67,11 +67,4 @@ Examples:
   },
 };
 
-function parseCustomers(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_SEED_CUSTOMERS;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > MAX_SEED_CUSTOMERS) {
-    throw new UsageError(`lethe seed: --customers "${text}" must be a whole number from 1 to ${MAX_SEED_CUSTOMERS}`);
-  }
-  return n;
-}
+const parseCustomers = (text: string | undefined): number => wholeNumber('seed', 'customers', text, { min: 1, max: MAX_SEED_CUSTOMERS, fallback: DEFAULT_SEED_CUSTOMERS });
