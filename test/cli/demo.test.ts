@@ -19,6 +19,8 @@ describe('lethe demo', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // A whole demo: seeding, a local S3 server, a partner, a sweep of every policy through Redis,
+  // an erasure request. About 15-30 s alone; 60 s was not enough beside other suites on 2 cores.
   it('seeds, holds, sweeps and reports what was destroyed, held and kept', async () => {
     const env = { REDIS_URL, LETHE_QUEUE_PREFIX: q.prefix, LETHE_POLICIES: join(ROOT, 'policies') };
     const r = await runCli(['demo', '--customers', '300', '--json'], env, { cwd: dir });
@@ -61,7 +63,7 @@ describe('lethe demo', () => {
     // The shipped pack is untouched: the demo notifies through its own copy.
     expect(readFileSync(join(ROOT, 'policies', 'rejected-loan-applications.yaml'), 'utf8')).not.toMatch(/^partners:/m);
     expect(readFileSync(join(dir, '.lethe', 'policies', 'rejected-loan-applications.yaml'), 'utf8')).toMatch(/^partners: notify$/m);
-  });
+  }, 180_000);
 
   it('rejects a bad --customers with exit 2', async () => {
     const r = await runCli(['demo', '--customers', 'lots'], { REDIS_URL }, { cwd: dir });
