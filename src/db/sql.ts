@@ -37,7 +37,11 @@ export const LOCKS = {
   schedulerLeader: 7_411_004,
   /** With a policy's hashtext: one opener of destruction tasks per manual policy at a time. */
   tasks: 7_411_005,
-  /** With a partition's hashtext: one transaction drops a given partition whole at a time. */
+  /**
+   * With a source table's hashtext: exclusive while a partition of it is dropped whole, shared
+   * by every purge batch of it. A batch's statement on the parent would otherwise wait for the
+   * partition's lock while the drop waits for the parent's: a deadlock.
+   */
   partitions: 7_411_006,
 } as const;
 

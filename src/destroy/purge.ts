@@ -75,6 +75,8 @@ export async function purgeBatch(
     if (!p || p.version !== batch.policyVersion) {
       throw new PolicyChangedError(`policy ${batch.policyId} changed or was removed since batch ${batchId} was planned`);
     }
+    // Never beside a drop of one of the table's partitions (src/destroy/partitions/drop.ts).
+    await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.partitions}, hashtext(${qualifiedName(p.source)}))`);
     const action = actionOf(p.id, p.action);
     const now = ctx.clock.now();
     const refs = new SubjectRefs(ctx.keys);

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../../engine.ts';
 import type { Tx } from '../../db/connect.ts';
 import { LOCKS, one, qualified, rows } from '../../db/sql.ts';
+import { databaseError } from '../../log.ts';
 import { recordRef } from '../../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../../policy/types.ts';
 import { EvidenceRows, type EvidenceKind } from '../../evidence/append.ts';
@@ -26,6 +27,11 @@ import { judgePartition, type KeptReason } from './decide.ts';
 
 /** Rows read, hashed and inserted per step: bounded memory whatever the partition's size. */
 const CHUNK_ROWS = 20_000;
+/** How long one DETACH waits for the parent's lock, how often it tries, and the pause after the n-th try (n × it). */
+const DETACH_LOCK_WAIT_MS = 2000;
+const DETACH_ATTEMPTS = 5;
+const DETACH_PAUSE_MS = 1000;
+const LOCK_NOT_AVAILABLE = '55P03';
 export const PARTITION_DROPPED = 'partition_dropped';
 
 export interface ScanRef {
@@ -63,9 +69,10 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
   return ctx.db.transaction(async (tx) => {
     // Shared with every purge, exclusive for `hold add`: a hold placed before this point is read below.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.holds})`);
-    // One dropper per partition (two scans of a policy may reach it), and it must still be the
-    // partition it was when the scan looked: pg_partman or a DBA may have moved it meanwhile.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.partitions}, hashtext(${qualifiedName(part)}))`);
+    // One drop of the table's partitions at a time, and no purge batch of the table meanwhile
+    // (LOCKS.partitions); the partition must still be the one the scan saw: pg_partman, a DBA or
+    // another scan may have moved or dropped it since.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.partitions}, hashtext(${qualifiedName(p.source)}))`);
     if (!(await stillAttached(tx, p, part))) return { kept: 'gone', rows: 0 } as const;
     // Reads go on; nothing writes a row of it (or locks one to) until this transaction ends.
     await tx.execute(sql`LOCK TABLE ${partitionTable(part)} IN EXCLUSIVE MODE`);
@@ -102,7 +109,7 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
     if (records !== verdict.rows) throw new Error(`partition ${qualifiedName(part)}: ${records} rows read for evidence, ${verdict.rows} judged; nothing was dropped`);
     const partnerRequests = subjects ? await queueSubjectRequests(tx, ctx, rules, p, origin, [...subjects], now) : [];
 
-    await tx.execute(sql`ALTER TABLE ${qualified(p.source.schema, p.source.table)} DETACH PARTITION ${partitionTable(part)}`);
+    await detach(tx, p, part);
     await tx.execute(sql`DROP TABLE ${partitionTable(part)}`);
     await tx.execute(sql`UPDATE lethe.scans SET pages = pages + 1, found = found + ${records} WHERE id = ${scan.id}`);
     // Last before commit: the chain lock the seal takes is held only for the seal and the batch row.
@@ -121,6 +128,28 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
 /** Evidence `fields` of the partition's own row: which partition, its bounds, how many records. */
 function partitionFields(part: RangePartition, records: number): Record<string, string> {
   return { [PARTITION_DROPPED]: qualifiedName(part), from: part.from ?? 'MINVALUE', to: part.to ?? 'MAXVALUE', records: String(records) };
+}
+
+/**
+ * DETACH takes ACCESS EXCLUSIVE on the parent, and every query on the parent queues behind the
+ * request while it waits (for a long report, say). So it waits a little, steps back to let the
+ * queue through, and tries again; after the last try the drop fails and its rows go by batch.
+ */
+async function detach(tx: Tx, p: Policy, part: RangePartition): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await tx.execute(sql`SAVEPOINT lethe_detach`);
+    try {
+      await tx.execute(sql`SET LOCAL lock_timeout = ${sql.raw(`'${DETACH_LOCK_WAIT_MS}ms'`)}`);
+      await tx.execute(sql`ALTER TABLE ${qualified(p.source.schema, p.source.table)} DETACH PARTITION ${partitionTable(part)}`);
+      await tx.execute(sql`SET LOCAL lock_timeout = DEFAULT`);
+      await tx.execute(sql`RELEASE SAVEPOINT lethe_detach`);
+      return;
+    } catch (e) {
+      if (databaseError(e)?.code !== LOCK_NOT_AVAILABLE || attempt >= DETACH_ATTEMPTS) throw e;
+      await tx.execute(sql`ROLLBACK TO SAVEPOINT lethe_detach`);
+      await new Promise((r) => setTimeout(r, DETACH_PAUSE_MS * attempt));
+    }
+  }
 }
 
 async function stillAttached(tx: Tx, p: Policy, part: RangePartition): Promise<boolean> {
