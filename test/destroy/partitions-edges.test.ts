@@ -63,8 +63,13 @@ describe('layouts that never go whole', () => {
       CREATE TABLE ranged_rest PARTITION OF ranged FOR VALUES FROM ('2025-07-01') TO (MAXVALUE);
       INSERT INTO by_key SELECT g, g % 5, timestamptz '2025-01-01' + g * interval '1 hour' FROM generate_series(1, 1999) g;
       INSERT INTO by_list SELECT g, g % 5, date '2025-01-01' + (g % 2) FROM generate_series(1, 50) g;
-      INSERT INTO ranged SELECT g, g % 5, timestamptz '2025-05-01' + g * interval '1 day' FROM generate_series(1, 250) g;`));
-    ({ ctx, rules } = await partitionsContext(t, NOW, policyDir({ 'by-key.yaml': eventsPolicy('by_key'), 'by-list.yaml': eventsPolicy('by_list'), 'ranged.yaml': eventsPolicy('ranged') })));
+      INSERT INTO ranged SELECT g, g % 5, timestamptz '2025-05-01' + g * interval '1 day' FROM generate_series(1, 250) g;
+      CREATE TABLE profiles (id bigint, who bigint, name text, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+      CREATE TABLE profiles_2025 PARTITION OF profiles FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      INSERT INTO profiles SELECT g, g, 'name ' || g, timestamptz '2025-01-01' + g * interval '1 day' FROM generate_series(1, 300) g;`));
+    const anonymise = `${eventsPolicy('profiles').replace('action: delete', 'action:\n  anonymise:\n    name: redact')}`;
+    ({ ctx, rules } = await partitionsContext(t, NOW, policyDir({ 'by-key.yaml': eventsPolicy('by_key'), 'by-list.yaml': eventsPolicy('by_list'),
+      'ranged.yaml': eventsPolicy('ranged'), 'profiles.yaml': anonymise })));
   });
   afterAll(async () => {
     await t?.drop();
@@ -81,6 +86,16 @@ describe('layouts that never go whole', () => {
       expect(await count(t.db, table, sql`at <= ${CUTOFF}`)).toBe(0);
     }
     expect(await count(t.db, 'lethe.evidence', sql`action = 'partition_dropped'`)).toBe(0);
+  });
+
+  it('never drops the partitions of a policy that anonymises: its records stay, rewritten', async () => {
+    const [p] = await plan(ctx, rules, { now: NOW, policyIds: ['profiles'] });
+    expect(p).toMatchObject({ anonymised: 300 });
+    expect(p!.partitions).toBeUndefined();
+    const { dropped } = await sweepOnce(ctx, rules, 'profiles', NOW);
+    expect(dropped).toEqual([]);
+    expect(await leafNames(t.db, 'public', 'profiles')).toEqual(['profiles_2025']);
+    expect(await count(t.db, 'profiles', sql`name = '***'`)).toBe(300);
   });
 
   it('never drops a MAXVALUE or sub-partitioned partition whole: only the MINVALUE one goes', async () => {
