@@ -2,10 +2,10 @@
 // partition's records) is hashed and inserted part by part, each part chained to the one
 // before, and sealed once at the end — the same rows, hashes and seal appendEvidence would write.
 //
-// A part's insert is sent without waiting for it: PostgreSQL inserts part n while the caller
-// reads and hashes part n + 1 (one connection runs its statements in order, so nothing
-// overtakes). Each insert's failure is kept and thrown by `seal`, and every later statement of
-// the transaction fails anyway once one has.
+// A part's insert is queued without waiting for it, so that PostgreSQL inserts part n while the
+// caller reads and hashes part n + 1. A connection runs one statement at a time (node-postgres
+// will refuse a second one sent before the first answered), so the stream keeps the
+// transaction's queue: whatever else the caller runs meanwhile goes through `run`, in order.
 import type { Executor } from '../db/connect.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { batchStartHash } from './hash.ts';
@@ -15,8 +15,10 @@ import { seal } from './seal.ts';
 export class EvidenceStream {
   private readonly batch: string;
   private at: ChainPoint;
-  /** Settles when every insert sent so far has; rejects with the first failure. */
-  private sent: Promise<void> = Promise.resolve();
+  /** Settles when every statement queued so far has run. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The first queued statement that failed; every later one of the transaction fails too. */
+  private failure: { error: unknown } | undefined;
 
   constructor(private readonly tx: Executor, private readonly keys: Keys, batchId: string) {
     // PostgreSQL hands uuids back lower-case: hash what will be read back.
@@ -29,14 +31,28 @@ export class EvidenceStream {
     return this.at.pos;
   }
 
-  /** Hashes `ev` into the chain now and sends its insert; `seal` waits for it. */
+  /** Runs `statement` on the transaction once everything queued before it has run. */
+  run<T>(statement: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(statement);
+    this.queue = result.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+    return result;
+  }
+
+  /** Hashes `ev` into the chain now and queues its insert; `seal` waits for it. */
   write(ev: EvidenceRows): void {
     if (ev.length === 0) return;
     const chained = chainEvidence(this.keys, this.batch, ev, this.at);
     this.at = chained.next;
-    this.sent = Promise.all([this.sent, insertEvidenceRows(this.tx, this.batch, ev, chained)]).then(() => {});
-    // Handled here so that a failure is not an unhandled rejection before `seal` awaits it.
-    this.sent.catch(() => {});
+    // Its failure is kept for `seal`: not an unhandled rejection meanwhile.
+    this.run(() => insertEvidenceRows(this.tx, this.batch, ev, chained)).catch(() => {});
+  }
+
+  /** Waits for everything queued; throws the first failure. */
+  async flush(): Promise<void> {
+    await this.queue;
+    if (this.failure) throw this.failure.error;
   }
 
   /**
@@ -44,7 +60,7 @@ export class EvidenceStream {
    * chain lock it takes is held until commit). Returns the rows written and the seal; none → no seal.
    */
   async seal(sealedAt: Date): Promise<Sealed> {
-    await this.sent;
+    await this.flush();
     if (this.at.pos === 0) return { records: 0, sealHash: null };
     return { records: this.at.pos, sealHash: await seal(this.tx, this.keys, this.batch, this.at.pos, this.at.prev, sealedAt) };
   }

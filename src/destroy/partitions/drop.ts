@@ -26,7 +26,7 @@ import { leavesOf, partitionTable, rangeLeaf, type RangePartition } from './cata
 import { judgePartition, type KeptReason } from './decide.ts';
 
 /** Rows read, hashed and inserted per step: bounded memory whatever the partition's size. */
-const CHUNK_ROWS = 20_000;
+const CHUNK_ROWS = 4_000;
 /** How long one DETACH waits for the parent's lock, how often it tries, and the pause after the n-th try (n × it). */
 const DETACH_LOCK_WAIT_MS = 2000;
 const DETACH_ATTEMPTS = 5;
@@ -64,7 +64,8 @@ const readInPlace: ActionModule = {
   }),
 };
 
-export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition): Promise<DropResult> {
+/** `refs`: subject refs kept across the scan's partitions (the same customers come back in each). */
+export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition, refs: SubjectRefs): Promise<DropResult> {
   const started = performance.now();
   return ctx.db.transaction(async (tx) => {
     // Shared with every purge, exclusive for `hold add`: a hold placed before this point is read below.
@@ -79,7 +80,6 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
     const now = ctx.clock.now();
     const holds = new Set((await rows<{ r: string }>(tx, sql`SELECT DISTINCT subject_ref AS r FROM lethe.holds
       WHERE released_at IS NULL AND (policy_id IS NULL OR policy_id = ${p.id})`)).map((h) => h.r));
-    const refs = new SubjectRefs(ctx.keys);
     const verdict = await judgePartition(tx, rules, p, part, now, holds, refs);
     if (!verdict.whole) return { kept: verdict.reason, rows: verdict.rows } as const;
 
@@ -97,14 +97,15 @@ export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Polic
     const objectDeletions: QueuedObject[] = [];
     let records = 0;
     let children = 0;
-    await eachChunk(tx, rules, p, part, verdict.rows, async (gone) => {
+    await eachChunk(tx, rules, p, part, verdict.rows, stream, async (gone) => {
       const ev = evidenceOf(ctx, p, gone, refs, (k) => ({ ...base, ...k }));
       stream.write(ev.rows);
       records += ev.records;
       children += gone.i.length - ev.records;
       if (subjects) for (let n = 0; n < gone.i.length; n++) if (gone.i[n] === 0 && gone.s[n] !== null) subjects.add(gone.s[n]!);
-      if (gone.o) objectDeletions.push(...await queueObjectDeletions(tx, ctx, rules, p, origin, ...pointerRows(p, gone, refs), now));
+      if (gone.o) objectDeletions.push(...await stream.run(() => queueObjectDeletions(tx, ctx, rules, p, origin, ...pointerRows(p, gone, refs), now)));
     });
+    await stream.flush();
     // Under the lock nothing came or went: a difference means the judgement read other rows.
     if (records !== verdict.rows) throw new Error(`partition ${qualifiedName(part)}: ${records} rows read for evidence, ${verdict.rows} judged; nothing was dropped`);
     const partnerRequests = subjects ? await queueSubjectRequests(tx, ctx, rules, p, origin, [...subjects], now) : [];
@@ -162,10 +163,12 @@ async function stillAttached(tx: Tx, p: Policy, part: RangePartition): Promise<b
 /**
  * Reads the partition in chunks of heap pages (a TID range scan: no index needed, each row once,
  * stable while the partition is locked), each chunk's declared children deleted in the same
- * statement. The next chunk's read is sent before `fn` writes this one's evidence, so PostgreSQL
- * inserts one chunk while Node hashes the next.
+ * statement. The next chunk's read is queued before `fn` writes this one's evidence, so
+ * PostgreSQL inserts one chunk while Node hashes the next (the stream keeps the statements in order).
  */
-async function eachChunk(tx: Tx, rules: Ruleset, p: Policy, part: RangePartition, total: number, fn: (gone: DestroyedRows) => Promise<void>): Promise<void> {
+async function eachChunk(
+  tx: Tx, rules: Ruleset, p: Policy, part: RangePartition, total: number, stream: EvidenceStream, fn: (gone: DestroyedRows) => Promise<void>,
+): Promise<void> {
   const [size] = await rows<{ pages: number }>(tx, sql`SELECT (pg_relation_size(format('%I.%I', ${part.schema}::text, ${part.table}::text)::regclass)
     / current_setting('block_size')::int)::int AS pages`);
   const pages = size!.pages;
@@ -174,11 +177,12 @@ async function eachChunk(tx: Tx, rules: Ruleset, p: Policy, part: RangePartition
   const read = (first: number) => destroyRows(tx, rules, p, readInPlace, { kind: 'chosen', rows: sql`SELECT ${col(p.source.key)} AS lethe_k,
       ${col(p.source.subject)}::text AS lethe_s ${pointerColumns(p.objects.map((o) => o.column), 't')}
     FROM ${partitionTable(part)} t WHERE t.ctid >= ${`(${first},0)`}::tid AND t.ctid < ${`(${first + step},0)`}::tid` });
-  let next = read(0);
+  let next = stream.run(() => read(0));
   for (let first = 0; first < pages; first += step) {
     const gone = await next;
     if (first + step < pages) {
-      next = read(first + step);
+      const from = first + step;
+      next = stream.run(() => read(from));
       next.catch(() => {});
     }
     await fn(gone);

@@ -14,6 +14,9 @@ import { checkDroppedPartition } from './post-check.ts';
 
 export { PARTITION_DROPPED, type DroppedPartition } from './drop.ts';
 
+/** Subject refs kept across a scan's partitions: about 40 MB at most. */
+const SUBJECT_REFS_KEPT = 250_000;
+
 export interface PartitionPassOptions {
   /** The scan's instant: which partitions are past `retain` by their bounds. */
   asOf: Date;
@@ -32,12 +35,13 @@ export async function dropDuePartitions(ctx: EngineContext, rules: Ruleset, p: P
   const pass = { partitions: 0, records: 0 };
   const layout = await partitionLayout(ctx.db, rules, p);
   if (!layout) return pass;
+  const refs = new SubjectRefs(ctx.keys, SUBJECT_REFS_KEPT);
   for (const part of await pastByBounds(ctx.db, rules, p, layout.column, layout.partitions, opts.asOf)) {
     if (opts.signal?.aborted) break;
     const name = `${part.schema}.${part.table}`;
     let result: Awaited<ReturnType<typeof dropPartition>>;
     try {
-      result = await dropPartition(ctx, rules, p, scan, part);
+      result = await dropPartition(ctx, rules, p, scan, part, refs);
     } catch (e) {
       // Nothing of it was destroyed (the transaction rolled back). What stopped the drop — a
       // table whose foreign key references its rows, a view on it, a lock not granted — is
