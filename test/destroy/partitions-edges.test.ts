@@ -57,7 +57,8 @@ describe('layouts that never go whole', () => {
       CREATE TABLE by_list_old PARTITION OF by_list FOR VALUES IN ('2025-01-01', '2025-01-02');
       CREATE TABLE by_list_rest PARTITION OF by_list DEFAULT;
       CREATE TABLE ranged (id bigint, who bigint, at timestamptz NOT NULL) PARTITION BY RANGE (at);
-      CREATE TABLE ranged_old PARTITION OF ranged FOR VALUES FROM (MINVALUE) TO ('2025-06-01');
+      CREATE TABLE ranged_old PARTITION OF ranged FOR VALUES FROM (MINVALUE) TO ('2025-04-01');
+      CREATE TABLE ranged_spring PARTITION OF ranged FOR VALUES FROM ('2025-04-01') TO ('2025-06-01');
       CREATE TABLE ranged_june PARTITION OF ranged FOR VALUES FROM ('2025-06-01') TO ('2025-07-01') PARTITION BY LIST (who);
       CREATE TABLE ranged_june_all PARTITION OF ranged_june DEFAULT;
       CREATE TABLE ranged_rest PARTITION OF ranged FOR VALUES FROM ('2025-07-01') TO (MAXVALUE);
@@ -98,12 +99,16 @@ describe('layouts that never go whole', () => {
     expect(await count(t.db, 'profiles', sql`name = '***'`)).toBe(300);
   });
 
-  it('never drops a MAXVALUE or sub-partitioned partition whole: only the MINVALUE one goes', async () => {
+  it('never drops a MAXVALUE or sub-partitioned partition whole; an empty due one goes too, with its evidence', async () => {
     const [p] = await plan(ctx, rules, { now: NOW, policyIds: ['ranged'] });
-    const oldest = await count(t.db, 'ranged_old');
-    expect(p!.partitions).toEqual({ whole: 1, whole_rows: oldest, batch_rows: p!.due - oldest });
+    const spring = await count(t.db, 'ranged_spring');
+    expect(await count(t.db, 'ranged_old')).toBe(0);
+    expect(p!.partitions).toEqual({ whole: 2, whole_rows: spring, batch_rows: p!.due - spring });
     const { dropped } = await sweepOnce(ctx, rules, 'ranged', NOW);
-    expect(dropped).toEqual(['ranged_old']);
+    expect(dropped).toEqual(['ranged_old', 'ranged_spring']);
+    const [empty] = await rows<{ records: string; destroyed: number; evidence_records: number }>(t.db, sql`SELECT e.fields->>'records' AS records,
+      b.destroyed, b.evidence_records FROM lethe.evidence e JOIN lethe.batches b ON b.id = e.batch_id WHERE e.fields->>'partition_dropped' = 'public.ranged_old'`);
+    expect(empty).toEqual({ records: '0', destroyed: 0, evidence_records: 1 });
     expect(await leafNames(t.db, 'public', 'ranged')).toEqual(['ranged_june', 'ranged_rest']);
     expect(await count(t.db, 'ranged', sql`at <= ${CUTOFF}`)).toBe(0);
     expect(await count(t.db, 'ranged_june_all')).toBe(0);

@@ -20,7 +20,7 @@ import { deleteAction } from '../actions/delete.ts';
 import type { ActionModule } from '../actions/index.ts';
 import { destroyRows, type DestroyedRows } from '../statement.ts';
 import { pointerRows } from '../purge.ts';
-import { SubjectRefs } from '../subject-refs.ts';
+import type { SubjectRefs } from '../subject-refs.ts';
 import { col } from '../predicates.ts';
 import { leavesOf, partitionTable, rangeLeaf, type RangePartition } from './catalog.ts';
 import { judgePartition, type KeptReason } from './decide.ts';
