@@ -21,6 +21,7 @@ import { parseStoreRegistry } from '../../src/objects/stores.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { checkDroppedPartition } from '../../src/destroy/partitions/post-check.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
+import { addHold } from '../../src/holds/holds.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -244,6 +245,52 @@ describe('a long report on the parent', () => {
     } finally {
       await report.end();
       await writer.end();
+    }
+  });
+});
+
+describe('a hold placed while a partition is being dropped', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb('partitions_hold');
+    await partitionedAccessLogs(t.db, { now: NOW, days: 33, perDay: 10, customers: 5 });
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('returns only once the drop in flight has committed: from then on no drop takes the subject', async () => {
+    const { ctx, rules } = await partitionsContext(t, NOW, 'test/fixtures/partitions');
+    const report = new pg.Client({ connectionString: t.url });
+    await report.connect();
+    try {
+      // A report keeps the drop waiting at its DETACH, holds lock taken.
+      await report.query('BEGIN');
+      await report.query('SELECT count(*) FROM access_logs');
+      const sweep = sweepOnce(ctx, rules, 'access-logs', NOW);
+      await waitFor(async () => (await count(t.db, 'pg_catalog.pg_locks', sql`relation = 'public.access_logs'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)) > 0,
+        60_000, 'the DETACH to wait for the parent');
+      const first = (await rows<{ name: string }>(t.db, sql`SELECT l.relation::regclass::text AS name FROM pg_locks l
+        WHERE l.mode = 'ExclusiveLock' AND l.granted AND l.relation IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'public.access_logs'::regclass)`))[0]!.name;
+      let placedWhileDropping = true;
+      const hold = addHold(ctx, rules, { subject: '100000002', reason: 'dispute', actor: 'test' }).then((h) => {
+        placedWhileDropping = false;
+        return h;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(placedWhileDropping).toBe(true);
+      await report.query('COMMIT');
+      await hold;
+      // The drop that was in flight committed before the hold returned…
+      expect((await rows<{ gone: boolean }>(t.db, sql`SELECT to_regclass(${first}) IS NULL AS gone`))[0]!.gone).toBe(true);
+      const { dropped } = await sweep;
+      expect(dropped).toContain(first.replace(/^public\./, ''));
+      // …and no later partition went whole: each held a row of the subject, now held.
+      expect(dropped).toEqual([first.replace(/^public\./, '')]);
+      expect(await count(t.db, 'access_logs', sql`customer_id = 100000002 AND written_at <= ${CUTOFF}`)).toBeGreaterThan(0);
+      expect(await count(t.db, 'access_logs', sql`customer_id <> 100000002 AND written_at <= ${CUTOFF}`)).toBe(0);
+    } finally {
+      await report.end();
     }
   });
 });
