@@ -212,85 +212,67 @@ objects:
   });
 });
 
-describe('a long report on the parent', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await createTestDb('partitions_report');
-    await partitionedAccessLogs(t.db, { now: NOW, days: 35, perDay: 10, customers: 5 });
-  });
-  afterAll(async () => {
-    await t?.drop();
-  });
-
-  it('does not hold the application up behind the DETACH: it steps back, lets writes through, and drops once the report ends', async () => {
+/**
+ * A fresh database of partitioned logs, a report reading the parent in an open transaction, and
+ * a sweep whose first drop waits for that report at its DETACH; `fn` then acts while it waits.
+ */
+async function behindReport(label: string, fn: (w: { t: TestDb; ctx: EngineContext; rules: Ruleset; report: pg.Client;
+  sweep: ReturnType<typeof sweepOnce> }) => Promise<void>): Promise<void> {
+  const t = await createTestDb(label);
+  const report = new pg.Client({ connectionString: t.url });
+  try {
+    await partitionedAccessLogs(t.db, { now: NOW, days: 34, perDay: 10, customers: 5 });
     const { ctx, rules } = await partitionsContext(t, NOW, 'test/fixtures/partitions');
-    const report = new pg.Client({ connectionString: t.url });
-    const writer = new pg.Client({ connectionString: t.url });
     await report.connect();
-    await writer.connect();
-    try {
-      await report.query('BEGIN');
-      await report.query('SELECT count(*) FROM access_logs');
-      const sweep = sweepOnce(ctx, rules, 'access-logs', NOW);
-      // The drop asks for the parent and waits behind the report…
-      await waitFor(async () => (await count(t.db, 'pg_catalog.pg_locks', sql`relation = 'public.access_logs'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)) > 0,
-        60_000, 'the DETACH to wait for the parent');
-      // …and a log written now, queued behind that request, still gets in before the report ends.
-      await writer.query(`INSERT INTO access_logs (customer_id, actor, action, written_at) VALUES (100000001, 'customer', 'login', now())`);
+    await report.query('BEGIN');
+    await report.query('SELECT count(*) FROM access_logs');
+    const sweep = sweepOnce(ctx, rules, 'access-logs', NOW);
+    sweep.catch(() => {});
+    await waitFor(async () => (await count(t.db, 'pg_catalog.pg_locks', sql`relation = 'public.access_logs'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)) > 0,
+      60_000, 'the DETACH to wait for the parent');
+    await fn({ t, ctx, rules, report, sweep });
+  } finally {
+    await report.end();
+    await t.drop();
+  }
+}
+
+describe('a drop kept waiting at its DETACH by a long report', () => {
+  it('does not hold the application up: it steps back, lets writes through, and drops once the report ends', async () => {
+    await behindReport('partitions_report', async ({ t, report, sweep }) => {
+      // A log written now, queued behind the DETACH's request, still gets in before the report ends.
+      const writer = new pg.Client({ connectionString: t.url });
+      await writer.connect();
+      try {
+        await writer.query(`INSERT INTO access_logs (customer_id, actor, action, written_at) VALUES (100000001, 'customer', 'login', now())`);
+      } finally {
+        await writer.end();
+      }
       await report.query('COMMIT');
       const { dropped } = await sweep;
       expect(dropped.length).toBeGreaterThan(0);
       expect(await count(t.db, 'access_logs', sql`written_at <= ${CUTOFF}`)).toBe(0);
       expect(await count(t.db, 'lethe.evidence', sql`action = 'partition_dropped'`)).toBe(dropped.length);
-    } finally {
-      await report.end();
-      await writer.end();
-    }
-  });
-});
-
-describe('a hold placed while a partition is being dropped', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await createTestDb('partitions_hold');
-    await partitionedAccessLogs(t.db, { now: NOW, days: 33, perDay: 10, customers: 5 });
-  });
-  afterAll(async () => {
-    await t?.drop();
+    });
   });
 
-  it('returns only once the drop in flight has committed: from then on no drop takes the subject', async () => {
-    const { ctx, rules } = await partitionsContext(t, NOW, 'test/fixtures/partitions');
-    const report = new pg.Client({ connectionString: t.url });
-    await report.connect();
-    try {
-      // A report keeps the drop waiting at its DETACH, holds lock taken.
-      await report.query('BEGIN');
-      await report.query('SELECT count(*) FROM access_logs');
-      const sweep = sweepOnce(ctx, rules, 'access-logs', NOW);
-      await waitFor(async () => (await count(t.db, 'pg_catalog.pg_locks', sql`relation = 'public.access_logs'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)) > 0,
-        60_000, 'the DETACH to wait for the parent');
-      const first = (await rows<{ name: string }>(t.db, sql`SELECT l.relation::regclass::text AS name FROM pg_locks l
-        WHERE l.mode = 'ExclusiveLock' AND l.granted AND l.relation IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'public.access_logs'::regclass)`))[0]!.name;
-      let placedWhileDropping = true;
-      const hold = addHold(ctx, rules, { subject: '100000002', reason: 'dispute', actor: 'test' }).then((h) => {
-        placedWhileDropping = false;
-        return h;
-      });
+  it('makes hold add wait for the drop in flight: once it returns, no partition with the subject goes whole', async () => {
+    await behindReport('partitions_hold', async ({ t, ctx, rules, report, sweep }) => {
+      const [first] = await rows<{ name: string }>(t.db, sql`SELECT l.relation::regclass::text AS name FROM pg_locks l
+        WHERE l.mode = 'ExclusiveLock' AND l.granted AND l.relation IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'public.access_logs'::regclass)`);
+      const name = first!.name.replace(/^public\./, '');
+      let returned = false;
+      const hold = addHold(ctx, rules, { subject: '100000002', reason: 'dispute', actor: 'test' }).then(() => (returned = true));
       await new Promise((r) => setTimeout(r, 300));
-      expect(placedWhileDropping).toBe(true);
+      expect(returned).toBe(false);
       await report.query('COMMIT');
       await hold;
       // The drop that was in flight committed before the hold returned…
-      expect((await rows<{ gone: boolean }>(t.db, sql`SELECT to_regclass(${first}) IS NULL AS gone`))[0]!.gone).toBe(true);
-      const { dropped } = await sweep;
-      expect(dropped).toContain(first.replace(/^public\./, ''));
+      expect((await rows<{ gone: boolean }>(t.db, sql`SELECT to_regclass(${first!.name}) IS NULL AS gone`))[0]!.gone).toBe(true);
       // …and no later partition went whole: each held a row of the subject, now held.
-      expect(dropped).toEqual([first.replace(/^public\./, '')]);
+      expect((await sweep).dropped).toEqual([name]);
       expect(await count(t.db, 'access_logs', sql`customer_id = 100000002 AND written_at <= ${CUTOFF}`)).toBeGreaterThan(0);
       expect(await count(t.db, 'access_logs', sql`customer_id <> 100000002 AND written_at <= ${CUTOFF}`)).toBe(0);
-    } finally {
-      await report.end();
-    }
+    });
   });
 });
