@@ -9,6 +9,7 @@ import { hmacHex, type Keys } from '../crypto/keys.ts';
 export const REDACTION_MASK = '***';
 /** What an `hmac` value looks like once written: 64 lowercase hex digits. */
 export const PSEUDONYM_PATTERN = '^[0-9a-f]{64}$';
+export const PSEUDONYM_LENGTH = 64;
 
 const c = (column: string): SQL => sql`t.${sql.identifier(column)}`;
 

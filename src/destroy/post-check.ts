@@ -11,7 +11,7 @@ import { recordRef } from '../crypto/keys.ts';
 import { describeError } from '../log.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
-import { actionOf } from './actions/index.ts';
+import { purgeActionOf } from './actions/index.ts';
 import { purgeBatch, type PurgeOutcome } from './purge.ts';
 import { col, sourceTable } from './predicates.ts';
 
@@ -69,7 +69,7 @@ export async function postDestructionCheck(ctx: EngineContext, rules: Ruleset, d
   const source = qualifiedName(p.source);
   const keyType = rules.types.of(p.source, p.source.key);
   // For an anonymised record, surviving means still holding an original value.
-  const still = actionOf(p.id, p.action).survives(p);
+  const still = purgeActionOf(p).survives(p);
   const back = await rows<{ k: string }>(ctx.db, sql`SELECT ${col(p.source.key)}::text AS k FROM ${sourceTable(p)} t
     WHERE ${col(p.source.key)} = ANY(${jsonList(d.keys, keyType)}) AND ${still}`);
   const found: { table: string; ref: string; subjectRef: string | null }[] = back.map((r) => ({
@@ -103,7 +103,7 @@ export async function postDestructionCheck(ctx: EngineContext, rules: Ruleset, d
     }, 'post-destruction check: records are back after their destruction committed (a trigger, replication or an application re-inserting them?)');
   }
   const now = ctx.clock.now();
-  const expected = p.action.kind === 'anonymise' ? 'anonymised' : 'deleted';
+  const expected = purgeActionOf(p).evidenceAction === 'anonymise' ? 'anonymised' : 'deleted';
   const evidence: EvidenceInput[] = found.map((f) => ({
     runId: d.runId, policyId: p.id, policyVersion: p.version, category: p.category, classification: p.classification,
     trigger: d.trigger, action: VERIFY_FAILED, table: f.table, recordRef: f.ref, subjectRef: f.subjectRef,

@@ -1,11 +1,12 @@
 // SQL fragments built from a resolved policy. Identifiers come from policy files that passed
 // the identifier syntax check and the catalog check; they are still always quoted with
 // sql.identifier. Values are always parameters.
+import { actionModule } from './actions/index.ts';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Policy, WhereCondition } from '../policy/types.ts';
 import { subtractDuration } from '../duration.ts';
+import { triggerModule } from '../policy/triggers/index.ts';
 import { qualified } from '../db/sql.ts';
-import { anonymisePending } from './anonymise.ts';
 import { subjectEquals } from '../subjects/canonical.ts';
 import { dependentsGone } from '../policy/kept-while.ts';
 
@@ -51,18 +52,9 @@ export function triggerPassed(p: Policy, now: Date): SQL {
   return sql`(${clockPassed(p, now)} AND ${dependentsGone(p)})`;
 }
 
+/** The trigger kind's own clock (src/policy/triggers/) has run out at `now` − retain. */
 function clockPassed(p: Policy, now: Date): SQL {
-  const cutoff = subtractDuration(now, p.retain);
-  if (p.trigger.kind === 'expiry') {
-    return sql`(${col(p.trigger.from)} IS NOT NULL AND ${col(p.trigger.from)} <= ${cutoff})`;
-  }
-  // Consent: every consent row of the subject for this purpose is withdrawn (one still active
-  // means it was re-granted: not due), and the latest withdrawal is older than `retain`.
-  const c = p.trigger.consent;
-  const cc = (name: string) => sql`c.${sql.identifier(name)}`;
-  return sql`${col(p.source.subject)} IN (SELECT ${cc(c.subject)} FROM ${qualified(c.schema, c.table)} c
-    WHERE ${cc(c.purposeColumn)} = ${c.purpose} GROUP BY ${cc(c.subject)}
-    HAVING bool_and(${cc(c.withdrawnAt)} IS NOT NULL) AND max(${cc(c.withdrawnAt)}) <= ${cutoff})`;
+  return triggerModule(p.trigger).passed(p, p.trigger, subtractDuration(now, p.retain));
 }
 
 /** The statutory floor has run out at `now` (a NULL floor clock has not started: kept). */
@@ -74,7 +66,9 @@ export function floorPassed(p: Policy, now: Date): SQL {
 
 /** For anonymise policies: the row still holds something the action would change. */
 export function actionPending(p: Policy): SQL {
-  return p.action.kind === 'anonymise' ? anonymisePending(p.action.fields) : sql`true`;
+  // What the policy's action kind (src/destroy/actions/) would still change; a kind people
+  // carry out (manual) changes the register row only when the task is confirmed.
+  return actionModule(p.action).purge?.pending(p) ?? sql`true`;
 }
 
 /** Records whose time has come, ignoring the floor and holds. */

@@ -21,7 +21,7 @@ import { queueObjectDeletions, type PointerRows, type QueuedObject } from '../ob
 import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { floorDefersErasure } from '../policy/floors.ts';
 import { recordSuppressions, suppressesOn } from '../suppress/record.ts';
-import { actionOf, type ActionModule } from './actions/index.ts';
+import { purgeActionOf, type PurgeAction } from './actions/index.ts';
 import { chosen, destroyRows, type DestroyedRows } from './statement.ts';
 import type { Victims } from './actions/types.ts';
 import { batchKeys, closeBatch, loadBatch, type BatchRow, type ManualRequest } from './batch-row.ts';
@@ -77,7 +77,7 @@ export async function purgeBatch(
     }
     // Never beside a drop of one of the table's partitions (src/destroy/partitions/drop.ts).
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.partitions}, hashtext(${qualifiedName(p.source)}))`);
-    const action = actionOf(p.id, p.action);
+    const action = purgeActionOf(p);
     const now = ctx.clock.now();
     const refs = new SubjectRefs(ctx.keys);
     const keys = batchKeys(batchId, rules.types.of(p.source, p.source.key));
@@ -151,7 +151,7 @@ export async function purgeBatch(
  * values to read first, the destroying statement locks and takes the due rows itself.
  */
 async function judge(
-  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, action: ActionModule, batch: BatchRow, keys: SQL, now: Date, refs: SubjectRefs,
+  tx: Tx, ctx: EngineContext, rules: Ruleset, p: Policy, action: PurgeAction, batch: BatchRow, keys: SQL, now: Date, refs: SubjectRefs,
 ): Promise<Judged> {
   const erasure = batch.trigger === 'erasure_request';
   // A manual purge (four eyes) destroys only keys of its approved plan; a subject purge, like

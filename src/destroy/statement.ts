@@ -9,7 +9,7 @@ import { qualified, rows } from '../db/sql.ts';
 import type { Policy } from '../policy/types.ts';
 import { pointerAlias, pointerColumns } from '../objects/pointers.ts';
 import { col, sourceTable } from './predicates.ts';
-import type { ActionModule } from './actions/index.ts';
+import type { PurgeAction } from './actions/index.ts';
 import type { Victims } from './actions/types.ts';
 
 /**
@@ -34,7 +34,7 @@ export function lockDue(p: Policy, keys: SQL, due: SQL): SQL {
 
 /** Columns a victim carries besides its key and subject, each a list aligned with the keys. */
 export interface VictimValues {
-  /** Keyed pseudonyms the action writes (`h0…`, ActionModule.readsValues). */
+  /** Keyed pseudonyms the action writes (`h0…`, PurgeAction.readsValues). */
   pseudonyms: readonly (readonly (string | null)[])[];
   /** The source's object pointers, read under the lock (`lethe_object_0…`). */
   pointers: readonly (readonly (string | null)[])[];
@@ -56,7 +56,7 @@ function pointerList(alias: string, n: number): SQL {
   return sql`json_build_array(${sql.join(Array.from({ length: n }, (_, i) => sql`${sql.identifier(alias)}.${sql.identifier(pointerAlias(i))}`), sql`, `)})`;
 }
 
-export async function destroyRows(tx: Tx, rules: Ruleset, p: Policy, action: ActionModule, victims: Victims): Promise<DestroyedRows> {
+export async function destroyRows(tx: Tx, rules: Ruleset, p: Policy, action: PurgeAction, victims: Victims): Promise<DestroyedRows> {
   const withObjects = p.objects.length > 0 || p.children.some((c) => c.objects.length > 0);
   // What `d` returns per record: the key in its type (children join on it), as text, the subject,
   // the object pointers — from the row itself, or (anonymise) from the victim as locked before.

@@ -2,6 +2,7 @@
 // Only expiry policies have a date to forecast; a consent policy's clock starts when the subject
 // withdraws, which nobody knows in advance. The statutory floor and holds can still keep a record
 // past its day: this is when retention ends, not a promise of destruction.
+import { clockColumn } from '../policy/triggers/index.ts';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
@@ -20,8 +21,10 @@ export interface Forecast {
 
 /** One query per policy: records in scope whose `clock + retain` falls in (now, now + days]. */
 export async function expiryForecast(db: Executor, p: Policy, now: Date, days: number, timeZone: string): Promise<Forecast> {
-  if (p.trigger.kind !== 'expiry') return { policy: p.id, forecastable: false, days: {}, total: 0 };
-  const ends = sql`(${col(p.trigger.from)} + ${intervalOf(p.retain)}::interval)`;
+  // Only a clock on the record itself says when it will be due.
+  const clock = clockColumn(p);
+  if (clock === null) return { policy: p.id, forecastable: false, days: {}, total: 0 };
+  const ends = sql`(${col(clock)} + ${intervalOf(p.retain)}::interval)`;
   const until = new Date(now.getTime() + days * DAY_MS);
   const found = await rows<{ day: string; n: string }>(db, sql`
     SELECT to_char(${ends} AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') AS day, count(*)::text AS n

@@ -1,8 +1,10 @@
 // What each column a policy names must be, given its role. Pure: the catalog was read already.
-import type { AnonymiseStrategy, Policy, TableRef, WhereCondition } from './types.ts';
+import type { Policy, TableRef, WhereCondition } from './types.ts';
 import type { ColumnInfo, TableInfo } from './catalog.ts';
-import { REDACTION_MASK } from '../destroy/anonymise.ts';
+import { actionModule } from '../destroy/actions/index.ts';
 import { SUBJECT_TYPES_HELP, subjectType } from '../subjects/canonical.ts';
+import { triggerModule } from './triggers/index.ts';
+import type { CatalogCheck } from './catalog-check.ts';
 
 export interface Report {
   problem(path: string, message: string): void;
@@ -12,8 +14,6 @@ export interface Report {
 /** Keys are cast back from text (`= ANY($1::bigint[])`) and hashed into record refs. */
 const KEY_TYPES = ['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'uuid'];
 const CLOCK_TYPES = ['date', 'timestamp', 'timestamptz'];
-/** An hmac pseudonym is 64 hex digits. */
-const PSEUDONYM_LENGTH = 64;
 const LISTED_COLUMNS = 15;
 
 /**
@@ -32,28 +32,6 @@ export function shown(t: TableRef): string {
 }
 
 const describe = (c: ColumnInfo) => `${c.name} is ${c.type}`;
-
-function fitsStrategy(c: ColumnInfo, s: AnonymiseStrategy): string | undefined {
-  const text = c.category === 'S';
-  switch (s.kind) {
-    case 'redact':
-      if (!text) return `redact needs a text column; ${describe(c)}`;
-      if (c.maxLength !== undefined && c.maxLength < REDACTION_MASK.length) return `redact writes ${REDACTION_MASK.length} characters; ${describe(c)}`;
-      return undefined;
-    case 'keep_prefix':
-      return text ? undefined : `keep_prefix needs a text column; ${describe(c)}`;
-    case 'hmac':
-      if (!text) return `hmac needs a text column; ${describe(c)}`;
-      if (c.maxLength !== undefined && c.maxLength < PSEUDONYM_LENGTH) return `hmac writes ${PSEUDONYM_LENGTH} characters; ${describe(c)}`;
-      return undefined;
-    case 'generalise':
-      return CLOCK_TYPES.includes(c.baseType) ? undefined : `generalise needs a date or timestamp column; ${describe(c)}`;
-    case 'bucket':
-      return c.category === 'N' && c.baseType !== 'money' ? undefined : `bucket needs a numeric column; ${describe(c)}`;
-    case 'null':
-      return c.nullable ? undefined : `null needs a nullable column; ${c.name} is NOT NULL`;
-  }
-}
 
 /** A value PostgreSQL will accept for the column, so a scan cannot fail on its first row. */
 function fitsValue(c: ColumnInfo, v: string | number | boolean): boolean {
@@ -105,6 +83,7 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
   const clock = (t: TableInfo | undefined, name: string, path: string) => {
     const c = column(t, name, path);
     if (c && !CLOCK_TYPES.includes(c.baseType)) r.problem(path, `${describe(c)}; a clock must be date, timestamp or timestamptz`);
+    return c;
   };
   const indexed = (t: TableInfo, first: string) => t.indexes.some((i) => i.columns[0] === first);
   // The scan walks the clock in order; columns the policy fixes by equality may come first.
@@ -132,28 +111,10 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
     const bad = c ? values(w).filter((v) => !fitsValue(c, v)) : [];
     if (c && bad.length > 0) r.problem(path, `${JSON.stringify(bad[0])} is not a valid value for column ${c.name} (${c.type})`);
   }
-  if (p.trigger.kind === 'expiry') {
-    clock(src, p.trigger.from, 'trigger.from');
-    if (src && src.columns.has(p.trigger.from) && !servesScan(src, p.trigger.from)) {
-      const columns = [...equalities, p.trigger.from].join(', ');
-      r.warning('trigger.from', `no index on ${shown(src)} leads with ${p.trigger.from}, so every scan reads the whole table; create one: CREATE INDEX ON ${shown(src)} (${columns})`);
-    }
-  } else {
-    const ref = p.trigger.consent;
-    const ct = table(ref, 'trigger.consent.table');
-    column(ct, ref.subject, 'trigger.consent.subject');
-    column(ct, ref.purposeColumn, 'trigger.consent.purpose_column');
-    clock(ct, ref.withdrawnAt, 'trigger.consent.withdrawn_at');
-  }
+  const check: CatalogCheck = { table, column, clock, indexed, servesScan, equalities, describe, shown, problem: r.problem, warning: r.warning };
+  triggerModule(p.trigger).check(p, p.trigger, check, src);
   if (p.minimum) clock(src, p.minimum.from, 'minimum.from');
-  if (p.action.kind === 'anonymise') {
-    for (const f of p.action.fields) {
-      const path = `action.anonymise.${f.column}`;
-      const c = column(src, f.column, path);
-      const misfit = c && fitsStrategy(c, f.strategy);
-      if (misfit) r.problem(path, `${misfit}`);
-    }
-  }
+  actionModule(p.action).check(p, p.action, check, src);
   p.keptWhile.forEach((k, i) => {
     const t = table(k, `kept_while.${i}.table`);
     const c = column(t, k.subject, `kept_while.${i}.subject`);
@@ -169,11 +130,6 @@ export function checkPolicyColumns(p: Policy, tables: Map<string, TableInfo>, r:
     const c = column(src, s.column, `suppress.${i}`);
     if (c && c.category !== 'S') r.problem(`suppress.${i}`, `${describe(c)}; a ${s.kind} column to suppress must hold text`);
   });
-  if (p.action.kind === 'manual') {
-    // Shown to the operator as text and grouped by: any type that reads as text will do.
-    column(src, p.action.register.location, 'register.location');
-    column(src, p.action.register.mediaClass, 'register.media_class');
-  }
   const pointers = (t: TableInfo | undefined, list: readonly { column: string }[], path: string) => list.forEach((o, i) => {
     const c = column(t, o.column, `${path}.${i}.column`);
     if (c && c.category !== 'S') r.problem(`${path}.${i}.column`, `${describe(c)}; an objects column holds a URI or key as text`);

@@ -2,6 +2,7 @@
 // and column exists and has a type its role can use. Names are looked up as parameters; the
 // type names returned here come from pg_catalog and are the only ones the engine embeds.
 import { sql } from 'drizzle-orm';
+import { triggerTables } from './triggers/index.ts';
 import type { Executor } from '../db/connect.ts';
 import { rows, arrayParam } from '../db/sql.ts';
 import type { PolicyProblem, SourcePosition } from '../errors.ts';
@@ -71,7 +72,7 @@ export function columnTypeMap(tables: Map<string, TableInfo>, which: 'type' | 'b
 /** Every table a policy names: source, children, consent table. */
 export function tablesOf(p: Policy): TableRef[] {
   const out: TableRef[] = [p.source, ...p.children];
-  if (p.trigger.kind === 'consent_withdrawn') out.push(p.trigger.consent);
+  out.push(...triggerTables(p));
   out.push(...p.keptWhile);
   return out;
 }

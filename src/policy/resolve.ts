@@ -4,21 +4,25 @@ import type { PolicyProblem } from '../errors.ts';
 import { approximateDays, parseDuration, type Duration } from '../duration.ts';
 import type { Path } from './positions.ts';
 import type { Locator } from './positions.ts';
-import type { DestructionMethod, RawCondition, RawPolicy, RawStrategy } from './schema.ts';
-import type { AnonymiseStrategy, Policy, TableRef, Trigger, WhereCondition } from './types.ts';
+import type { RawCondition, RawPolicy } from './schema.ts';
+import type { Policy, WhereCondition } from './types.ts';
+import { tableRef } from './table-ref.ts';
+import { resolveTrigger } from './triggers/index.ts';
+import { ACTIONS, resolveAction } from '../destroy/actions/index.ts';
+import type { RawTrigger } from './triggers/types.ts';
 import { beyondMaximum } from './ceiling.ts';
 import { resolveSuppress } from './suppress-columns.ts';
 
-export const DEFAULT_SCHEMA = 'public';
-
-export function tableRef(name: string): TableRef {
-  const dot = name.indexOf('.');
-  return dot < 0 ? { schema: DEFAULT_SCHEMA, table: name } : { schema: name.slice(0, dot), table: name.slice(dot + 1) };
-}
+export { DEFAULT_SCHEMA, tableRef } from './table-ref.ts';
 
 /** `rejected-loan-applications.yaml` → `rejected-loan-applications`. */
 export function fileStem(file: string): string {
   return basename(file).replace(/\.yaml$/, '');
+}
+
+/** Which registered action kind the raw `action:` is. */
+function actionKindOf(raw: RawPolicy): string | undefined {
+  return Object.values(ACTIONS).find((m) => m.matches(raw.action))?.kind;
 }
 
 /** `where:` as written → conditions (a policy's, an allow-list entry's). */
@@ -33,40 +37,8 @@ function condition(column: string, c: RawCondition): WhereCondition {
   return { column, op: 'is_null', value: c.is_null! };
 }
 
-function strategy(s: RawStrategy): AnonymiseStrategy {
-  if (s === null) return { kind: 'null' };
-  if (typeof s === 'string') return { kind: s };
-  if (s.keep_prefix !== undefined) return { kind: 'keep_prefix', keep: s.keep_prefix };
-  if (s.generalise !== undefined) return { kind: 'generalise', to: s.generalise };
-  return { kind: 'bucket', size: s.bucket! };
-}
-
-/** Who destroys what by which method, when no policy says otherwise (JR/T 0171-2020 ✘). */
-export const DEFAULT_METHODS: Record<string, DestructionMethod> = {
-  paper: 'shred',
-  magnetic: 'degauss',
-  disk: 'overwrite-3',
-  optical: 'crush',
-  flash: 'crush',
-};
-
 type Problem = (where: Path, message: string, at?: 'key' | 'value') => void;
 
-function manualAction(raw: RawPolicy, problem: Problem): Policy['action'] {
-  const r = raw.register;
-  if (r === undefined) {
-    problem(['action'], 'action manual needs register: { location: column, media_class: column, methods?: { class: method } }');
-    return { kind: 'delete' };
-  }
-  // Rows of a register are items in a cabinet: nothing hangs off them that lethe could delete,
-  // and partners are told when the data itself goes, not when its paper copy is shredded.
-  if (raw.children !== undefined) problem(['children'], 'children are not used by action manual: people destroy the register\'s items, and confirming a task deletes their register rows', 'key');
-  if (raw.partners !== undefined) problem(['partners'], 'partners: notify is not supported with action manual', 'key');
-  for (const column of [r.location, r.media_class]) {
-    if (column === raw.source.key) problem(['register'], `register names the source key ${column} as a location or media class column`, 'key');
-  }
-  return { kind: 'manual', register: { location: r.location, mediaClass: r.media_class, methods: { ...DEFAULT_METHODS, ...(r.methods ?? {}) } } };
-}
 
 export interface ResolveInput {
   raw: RawPolicy;
@@ -83,24 +55,7 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     problems.push({ ...pos, message });
   };
 
-  let trigger: Trigger | undefined;
-  const t = raw.trigger;
-  if (t.kind === 'expiry') {
-    if (t.from === undefined) problem(['trigger', 'kind'], 'trigger.from is required for kind expiry: the timestamp column that starts the clock');
-    if (t.consent !== undefined) problem(['trigger', 'consent'], 'trigger.consent is only for kind consent_withdrawn', 'key');
-    if (t.from !== undefined) trigger = { kind: 'expiry', from: t.from };
-  } else {
-    if (t.from !== undefined) problem(['trigger', 'from'], 'trigger.from is not used by kind consent_withdrawn: the withdrawal time starts the clock', 'key');
-    if (t.consent === undefined) {
-      problem(['trigger', 'kind'], 'trigger.consent is required for kind consent_withdrawn: { table, subject, purpose_column, purpose, withdrawn_at }');
-    } else {
-      const c = t.consent;
-      trigger = {
-        kind: 'consent_withdrawn',
-        consent: { ...tableRef(c.table), subject: c.subject, purposeColumn: c.purpose_column, purpose: c.purpose, withdrawnAt: c.withdrawn_at },
-      };
-    }
-  }
+  const trigger = resolveTrigger(raw.trigger as RawTrigger, problem);
 
   const retain = parseDuration(raw.retain) as Duration;
   const minimum = raw.minimum && {
@@ -118,24 +73,9 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
   const floorTooLong = minimum && beyondMaximum('minimum.period', minimum.period, maximum);
   if (floorTooLong) problem(['minimum', 'period'], floorTooLong);
 
+  // One of the registered action kinds (src/destroy/actions/), which resolves itself.
+  const action = resolveAction(raw, problem);
   const { key, subject } = raw.source;
-  let action: Policy['action'] = { kind: 'delete' };
-  if (raw.action === 'manual') {
-    action = manualAction(raw, problem);
-  } else if (raw.register !== undefined) {
-    problem(['register'], 'register is only for action: manual (physical items destroyed by people, with a task)', 'key');
-  }
-  if (typeof raw.action === 'object') {
-    const fields = Object.entries(raw.action.anonymise).map(([column, s]) => ({ column, strategy: strategy(s) }));
-    for (const f of fields) {
-      if (f.column === key || f.column === subject) {
-        const role = f.column === key ? 'key' : 'subject';
-        problem(['action', 'anonymise', f.column],
-          `action.anonymise.${f.column} is the source ${role} column: anonymising it would cut the record from its ${role === 'key' ? 'evidence and children' : 'subject, holds and erasure requests'}`, 'key');
-      }
-    }
-    action = { kind: 'anonymise', fields };
-  }
 
   const children = (raw.children ?? []).map((c) => ({ ...tableRef(c.table), key: c.key, foreignKey: c.foreign_key, objects: c.objects ?? [] }));
   const objects = raw.objects ?? [];
@@ -154,7 +94,7 @@ export function resolvePolicy({ raw, file, text, version, loc }: ResolveInput): 
     problem(['suppress'], 'suppress is for a consent_withdrawn policy: its consent purpose names the list the contacts go on', 'key');
   }
 
-  if (problems.length > 0 || !trigger) return problems;
+  if (problems.length > 0 || !trigger || !action) return problems;
   return {
     id: raw.id,
     title: raw.title,
@@ -195,11 +135,11 @@ function checkObjectColumns(raw: RawPolicy, problem: Problem): void {
       seen.add(o.column);
     });
   }
-  if (raw.action === 'manual' && raw.objects !== undefined) {
+  if (actionKindOf(raw) === 'manual' && raw.objects !== undefined) {
     problem(['objects'], 'objects are not used by action manual: the register lists physical items, destroyed through tasks', 'key');
   }
-  if (typeof raw.action === 'object') {
-    const fields = raw.action.anonymise;
+  if (actionKindOf(raw) === 'anonymise') {
+    const fields = (raw.action as { anonymise: Record<string, unknown> }).anonymise;
     (raw.objects ?? []).forEach((o, i) => {
       const s = Object.hasOwn(fields, o.column) ? fields[o.column] : undefined;
       if (s !== null && s !== 'redact') {

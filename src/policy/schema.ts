@@ -2,50 +2,14 @@
 // dotted path and the value written (`retain "30 days" is not an ISO 8601 duration (e.g. P30D)`)
 // and turns type, missing-key and unknown-key issues into sentences of its own (problems.ts).
 import { z } from 'zod';
-import { MAX_DURATION_YEARS, parseDuration, withinMaxDuration } from '../duration.ts';
+import { triggerShape } from './triggers/index.ts';
+import { actionPolicyKeys, actionSchema } from '../destroy/actions/index.ts';
+import { citations, columnMap, durationText, identifier, MAX_POLICY_ID_LENGTH, POLICY_ID, strict, tableName, text } from './schema-parts.ts';
 
-/** What PostgreSQL calls a plain identifier, lowercase only: nothing that would need quoting. */
-export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-export const POLICY_ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-export const MAX_POLICY_ID_LENGTH = 100;
-
-export const NOT_IDENTIFIER =
-  'is not a plain identifier (lowercase letters, digits and _, starting with a letter or _, at most 63 characters)';
-export const NOT_TABLE =
-  'is not a plain table name (table or schema.table; lowercase letters, digits and _, starting with a letter or _, at most 63 characters each)';
-export const NOT_DURATION = 'is not an ISO 8601 duration (e.g. P30D)';
-export const TOO_LONG_DURATION = `is longer than ${MAX_DURATION_YEARS} years`;
-
-export function isTableName(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length <= 2 && parts.every((p) => IDENTIFIER.test(p));
-}
-
-/**
- * A strict object whose unknown-key message is the list of allowed keys; problems.ts builds
- * one problem per unknown key (each at its own position) from it.
- */
-function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const allowed = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? allowed : undefined),
-  });
-}
-
-const text = z.string().trim().min(1, 'must not be empty');
-const identifier = z.string().regex(IDENTIFIER, NOT_IDENTIFIER);
-const tableName = z.string().refine(isTableName, NOT_TABLE);
-/** An ISO 8601 duration of at most MAX_DURATION_YEARS: policies, overrides and the partner registry. */
-export const durationText = z.string().refine((s) => parseDuration(s) !== undefined, NOT_DURATION)
-  .refine((s) => { const d = parseDuration(s); return d === undefined || withinMaxDuration(d); }, TOO_LONG_DURATION);
+export {
+  IDENTIFIER, POLICY_ID, MAX_POLICY_ID_LENGTH, NOT_IDENTIFIER, NOT_TABLE, NOT_DURATION, TOO_LONG_DURATION, isTableName, durationText,
+} from './schema-parts.ts';
 const duration = durationText;
-const citations = z.array(text).min(1, 'must list at least one citation');
-
-/** A mapping whose keys name columns; problems.ts reports a bad key at the key itself. */
-function columnMap<V extends z.ZodType>(value: V, emptyMessage?: string) {
-  const map = z.record(identifier, value);
-  return emptyMessage ? map.refine((o) => Object.keys(o).length > 0, emptyMessage) : map;
-}
 
 const scalar = z.union([z.string(), z.number(), z.boolean()], {
   error: (iss) =>
@@ -68,38 +32,9 @@ export const condition = z.union([scalar, operator], {
 /** Row conditions, ANDed: a policy's `source.where`, an allow-list entry's `where`. */
 export const whereMap = columnMap(condition);
 
-const strategyObject = strict({
-  keep_prefix: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional(),
-  generalise: z.enum(['year', 'month'], { error: 'must be year or month' }).optional(),
-  bucket: z.number().positive('must be greater than 0').optional(),
-}).refine((o) => Object.keys(o).length === 1, 'must have exactly one of: keep_prefix, generalise, bucket');
-
-const strategy = z.union([
-  z.enum(['redact', 'hmac'], { error: 'is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })' }),
-  z.null(),
-  strategyObject,
-], { error: 'is not a strategy (redact, null, hmac, { keep_prefix: n }, { generalise: year|month }, { bucket: n })' });
-
-const ACTION_ERROR = 'must be delete, manual or { anonymise: { column: strategy } }';
-const action = z.union([
-  z.enum(['delete', 'manual'], { error: ACTION_ERROR }),
-  strict({ anonymise: columnMap(strategy, 'must name at least one column') }),
-], { error: ACTION_ERROR });
-
-/** How a medium is destroyed (JR/T 0171-2020 asks for a method fit for the medium). */
-export const DESTRUCTION_METHODS = ['shred', 'degauss', 'overwrite-3', 'crush', 'incinerate'] as const;
-export type DestructionMethod = (typeof DESTRUCTION_METHODS)[number];
-const MEDIA_CLASS = /^[a-z][a-z0-9_-]{0,39}$/;
-
-/** `action: manual`: the source table is a register of physical items (archive boxes, disks, tapes). */
-const register = strict({
-  location: identifier,
-  media_class: identifier,
-  methods: z.record(
-    z.string().regex(MEDIA_CLASS, 'is not a media class name (lowercase letters, digits, _ and -, e.g. paper)'),
-    z.enum(DESTRUCTION_METHODS, { error: `is not a destruction method (${DESTRUCTION_METHODS.join(', ')})` }),
-  ).optional(),
-});
+/** How a medium is destroyed: the manual action's (src/destroy/actions/manual.ts). */
+export { DESTRUCTION_METHODS, type DestructionMethod } from '../destroy/actions/manual.ts';
+export type { RawStrategy } from '../destroy/actions/anonymise.ts';
 
 /**
  * Who set a floor decides whether it binds an erasure request. PIPL art. 47: only a period set
@@ -139,17 +74,8 @@ export const policySchema = strict({
     subject: identifier,
     where: whereMap.optional(),
   }),
-  trigger: strict({
-    kind: z.enum(['expiry', 'consent_withdrawn'], { error: 'must be expiry or consent_withdrawn' }),
-    from: identifier.optional(),
-    consent: strict({
-      table: tableName,
-      subject: identifier,
-      purpose_column: identifier,
-      purpose: text,
-      withdrawn_at: identifier,
-    }).optional(),
-  }),
+  // `kind` and each registered kind's keys (src/policy/triggers/): resolve says which go together.
+  trigger: strict(triggerShape()),
   retain: duration,
   minimum: strict({
     period: duration,
@@ -162,10 +88,12 @@ export const policySchema = strict({
     period: duration,
     basis: citations,
   }).optional(),
-  action,
+  // One of the registered action kinds (src/destroy/actions/).
+  action: actionSchema(),
   children: z.array(strict({ table: tableName, key: identifier, foreign_key: identifier, objects: objects.optional() })).optional(),
   partners: z.literal('notify', { error: 'must be notify (or leave it out)' }).optional(),
-  register: register.optional(),
+  // Keys an action kind adds beside `action:` (a manual register's `register:`).
+  ...actionPolicyKeys(),
   suppress: z.array(suppressEntry).min(1, 'must name at least one contact column').optional(),
   objects: objects.optional(),
   kept_while: z.array(strict({ table: tableName, subject: identifier })).min(1, 'must name at least one table').optional(),
@@ -173,4 +101,3 @@ export const policySchema = strict({
 
 export type RawPolicy = z.infer<typeof policySchema>;
 export type RawCondition = z.infer<typeof condition>;
-export type RawStrategy = z.infer<typeof strategy>;

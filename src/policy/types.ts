@@ -32,9 +32,9 @@ export interface ConsentRef extends TableRef {
   withdrawnAt: string;
 }
 
-export type Trigger =
-  | { kind: 'expiry'; from: string }
-  | { kind: 'consent_withdrawn'; consent: ConsentRef };
+/** A resolved trigger: one of the kinds registered in src/policy/triggers/. */
+export type { Trigger } from './triggers/index.ts';
+import type { Trigger } from './triggers/index.ts';
 
 export interface Minimum {
   period: Duration;
@@ -86,10 +86,9 @@ export interface Register {
   methods: Record<string, DestructionMethod>;
 }
 
-export type Action =
-  | { kind: 'delete' }
-  | { kind: 'anonymise'; fields: AnonymiseField[] }
-  | { kind: 'manual'; register: Register };
+/** A resolved action: one of the kinds registered in src/destroy/actions/. */
+export type { Action } from '../destroy/actions/index.ts';
+import type { Action } from '../destroy/actions/index.ts';
 
 /** A column holding a pointer to a file in an object store: the file goes with the row. */
 export interface ObjectColumn {

@@ -1,4 +1,5 @@
 import type { Command } from './index.ts';
+import { describeTrigger } from '../../policy/triggers/index.ts';
 import { parseFlags } from '../args.ts';
 import { loadConfig } from '../../config.ts';
 import { loadPoliciesWithOverrides } from '../../policy/overrides.ts';
@@ -52,7 +53,7 @@ Examples:
     }
     for (const w of warnings) io.err(w);
     io.out(table(['policy', 'category', 'class', 'trigger', 'retain', 'minimum', 'action'], policies.map((p) => [
-      p.id, p.category, p.classification, p.trigger.kind === 'expiry' ? `expiry(${p.trigger.from})` : p.trigger.kind,
+      p.id, p.category, p.classification, describeTrigger(p),
       p.retain.iso, p.minimum?.period.iso ?? '', p.action.kind,
     ])));
     io.out(`${policies.length} polic${policies.length === 1 ? 'y' : 'ies'} OK${flags.db ? ' (checked against the database)' : ''}`);

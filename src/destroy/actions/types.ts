@@ -1,9 +1,15 @@
-// What one kind of action (`action:` in a policy) is to the purge: how it changes a batch's
-// records, what its evidence says, and when a record still needs it. One module per kind,
-// registered in ./index.ts.
+// What one kind of action (`action:` in a policy) is: how it is written in a policy file and
+// resolved, what it needs of the catalog, and — for the kinds a purge carries out — how it
+// changes a batch's records, what its evidence says and when a record still needs it. One
+// module per kind, registered in ./index.ts.
 import type { SQL } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { Ruleset } from '../../engine.ts';
 import type { Policy } from '../../policy/types.ts';
+import type { RawPolicy } from '../../policy/schema.ts';
+import type { CatalogCheck } from '../../policy/catalog-check.ts';
+import type { TableInfo } from '../../policy/catalog.ts';
+import type { Problem } from '../../policy/triggers/types.ts';
 
 /**
  * Which records a batch's statement changes: the due ones among the batch's keys (found, and
@@ -21,7 +27,7 @@ export interface SourceStatement {
   d: SQL;
 }
 
-export interface ActionModule {
+export interface PurgeAction {
   /** The evidence action of a source record it destroyed. */
   readonly evidenceAction: 'delete' | 'anonymise';
   /** Records of this policy still hold something the action would change: re-running is a no-op. */
@@ -37,4 +43,24 @@ export interface ActionModule {
   fields(p: Policy): Record<string, string> | null;
   /** After commit: the record is still there in a form the action should have removed. */
   survives(p: Policy): SQL;
+}
+
+export interface ActionModule<A extends { kind: string } = { kind: string }> {
+  readonly kind: A['kind'];
+  /** How it is written in a policy file, for messages: `delete`, `{ anonymise: { column: strategy } }`. */
+  readonly syntax: string;
+  /** What it does, in a few words, for messages and the policies doc. */
+  readonly summary: string;
+  /** Its alternative in the `action:` union. */
+  readonly schema: z.ZodType;
+  /** Keys it adds at the top of a policy beside `action:` (a manual register's `register:`); only it may use them. */
+  readonly policyKeys?: Record<string, z.ZodType>;
+  /** The raw `action:` value is this kind. */
+  matches(raw: unknown): boolean;
+  /** The resolved action, or undefined after reporting why not. */
+  resolve(raw: RawPolicy, problem: Problem): A | undefined;
+  /** Its columns against the catalog. */
+  check(p: Policy, a: A, c: CatalogCheck, source: TableInfo | undefined): void;
+  /** How a purge batch carries it out; null for a kind people carry out (manual: destruction tasks). */
+  readonly purge: PurgeAction | null;
 }

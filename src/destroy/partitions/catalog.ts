@@ -3,6 +3,7 @@
 // makes such tables; so does a DBA by hand): then a partition's bounds say when every row in it
 // became due. Any other layout — list or hash partitions, a key of several columns or an
 // expression, a plain table — leaves the policy to row batches.
+import { clockColumn } from '../../policy/triggers/index.ts';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../db/connect.ts';
 import type { Ruleset } from '../../engine.ts';
@@ -29,11 +30,11 @@ export interface PartitionLayout {
 }
 
 /**
- * The clock column a whole partition could be judged by: only an expiry policy that deletes
- * (an anonymised record stays, and a consent trigger has no clock on the row).
+ * The clock column a whole partition could be judged by: only a policy that deletes, with a
+ * clock on the row itself (an anonymised record stays; a consent trigger's clock is elsewhere).
  */
 export function partitionClock(p: Policy): string | null {
-  return p.trigger.kind === 'expiry' && p.action.kind === 'delete' ? p.trigger.from : null;
+  return p.action.kind === 'delete' ? clockColumn(p) : null;
 }
 
 const RANGE_BOUND = /^FOR VALUES FROM \((.*)\) TO \((.*)\)$/s;

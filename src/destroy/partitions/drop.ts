@@ -17,7 +17,7 @@ import { queueSubjectRequests, type QueuedRequest } from '../../partners/outbox.
 import { queueObjectDeletions, type QueuedObject } from '../../objects/outbox.ts';
 import { pointerColumns } from '../../objects/pointers.ts';
 import { deleteAction } from '../actions/delete.ts';
-import type { ActionModule } from '../actions/index.ts';
+import type { PurgeAction } from '../actions/index.ts';
 import { destroyRows, type DestroyedRows } from '../statement.ts';
 import { pointerRows } from '../purge.ts';
 import type { SubjectRefs } from '../subject-refs.ts';
@@ -56,8 +56,8 @@ export type DropResult = { dropped: DroppedPartition } | { kept: KeptReason | 'g
  * The rows of a partition are not deleted one by one: they stay while their evidence is written
  * and DROP takes them all at the end. This "action" only returns what the statement read.
  */
-const readInPlace: ActionModule = {
-  ...deleteAction,
+const readInPlace: PurgeAction = {
+  ...deleteAction.purge!,
   source: (_p, _rules, victims, returning) => ({
     before: [sql`v AS (${victims.kind === 'chosen' ? victims.rows : sql`SELECT NULL WHERE false`})`],
     d: sql`SELECT ${returning('v')} FROM v`,
