@@ -11,6 +11,7 @@ import { describeError } from '../log.ts';
 import { ObjectRefusedError, ObjectStoreError, deleteObject, remainingVersions, s3Client } from './client.ts';
 import { DELETION_COLUMNS, isDeletionId, settleDeleted, settleFailed, type DeletionRow } from './deletions.ts';
 import type { CredentialLookup, Store, StoreRegistry } from './stores.ts';
+import { DEFAULT_RETRY_MAX_MS } from './stores.ts';
 
 /** A store that refuses (Object Lock, retention, a bucket policy) gets this many tries at most. */
 export const MAX_REFUSED_ATTEMPTS = 3;
@@ -78,7 +79,7 @@ export async function deliverObject(ctx: EngineContext, rt: ObjectRuntime, delet
     const limit = e instanceof ObjectRefusedError ? Math.min(store.maxAttempts, MAX_REFUSED_ATTEMPTS) : store.maxAttempts;
     outcome = r.attempts >= limit
       ? { kind: 'failed', reason: `${reason} (gave up after ${r.attempts} attempts)` }
-      : { kind: 'retry', storeId: store.id, attempts: r.attempts, delayMs: backoffMs(r.attempts, { ...rt.delivery, baseDelayMs: rt.delivery.baseDelayMs ?? store.retryBaseMs }), reason };
+      : { kind: 'retry', storeId: store.id, attempts: r.attempts, delayMs: backoffMs(r.attempts, { ...rt.delivery, baseDelayMs: rt.delivery.baseDelayMs ?? store.retryBaseMs, maxDelayMs: Math.min(rt.delivery.maxDelayMs, store.retryMaxMs ?? DEFAULT_RETRY_MAX_MS) }), reason };
   }
   return settle(ctx, r, outcome, log);
 }

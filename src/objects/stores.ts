@@ -17,6 +17,8 @@ export const DEFAULT_MAX_CONCURRENCY = 8;
 export const DEFAULT_MAX_ATTEMPTS = 20;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRY_BASE_MS = 2000;
+/** The doubling of the retry delay stops here: an hour, as for partners. */
+export const DEFAULT_RETRY_MAX_MS = 3_600_000;
 
 export interface Store {
   readonly id: string;
@@ -35,6 +37,8 @@ export interface Store {
   readonly timeoutMs: number;
   /** First retry delay after a failed attempt; doubles per attempt (with jitter), at most an hour. */
   readonly retryBaseMs: number;
+  /** The longest wait between two attempts: the doubling stops there (unset: DEFAULT_RETRY_MAX_MS). */
+  readonly retryMaxMs?: number;
 }
 
 export interface StoreRegistry {
@@ -67,7 +71,8 @@ const storeSchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(50).default(DEFAULT_MAX_ATTEMPTS),
   timeout_ms: z.number().int().min(100).max(600_000).default(DEFAULT_TIMEOUT_MS),
   retry_base_ms: z.number().int().min(10).max(600_000).default(DEFAULT_RETRY_BASE_MS),
-}, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'id, kind, endpoint, region, bucket, access_key_env, secret_key_env, path_style, versioned, max_concurrency, max_attempts, timeout_ms, retry_base_ms' : undefined) });
+  retry_max_ms: z.number().int().min(10).max(86_400_000).default(DEFAULT_RETRY_MAX_MS),
+}, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'id, kind, endpoint, region, bucket, access_key_env, secret_key_env, path_style, versioned, max_concurrency, max_attempts, timeout_ms, retry_base_ms, retry_max_ms' : undefined) });
 
 const listSchema = z.array(storeSchema);
 
@@ -101,7 +106,7 @@ export function parseStoreRegistry(text: string, file: string): StoreRegistry {
     return Object.freeze({
       id: s.id, kind: s.kind, endpoint: s.endpoint, region: s.region, bucket: s.bucket,
       accessKeyEnv: s.access_key_env, secretKeyEnv: s.secret_key_env, pathStyle: s.path_style, versioned: s.versioned,
-      maxConcurrency: s.max_concurrency, maxAttempts: s.max_attempts, timeoutMs: s.timeout_ms, retryBaseMs: s.retry_base_ms,
+      maxConcurrency: s.max_concurrency, maxAttempts: s.max_attempts, timeoutMs: s.timeout_ms, retryBaseMs: s.retry_base_ms, retryMaxMs: s.retry_max_ms,
     });
   });
   if (problems.length > 0) throw new PolicyError(problems);

@@ -26,7 +26,7 @@ it('every file of a destroyed record is deleted exactly once though workers die 
   const dir = mkdtempSync(join(tmpdir(), 'lethe-chaos-objects-'));
   const stores = join(dir, 'stores.yaml');
   writeFileSync(stores, `- { id: docs, kind: s3, endpoint: "${s3.endpoint}", bucket: docs, access_key_env: TEST_S3_ACCESS_KEY,
-    secret_key_env: TEST_S3_SECRET_KEY, versioned: false, max_concurrency: 8, max_attempts: 50, retry_base_ms: 20, timeout_ms: 5000 }\n`);
+    secret_key_env: TEST_S3_SECRET_KEY, versioned: false, max_concurrency: 8, max_attempts: 50, retry_base_ms: 20, retry_max_ms: 2000, timeout_ms: 5000 }\n`);
   const env = chaosEnv(f.t, f.q.prefix, { LETHE_POLICIES: 'test/fixtures/chaos-objects', LETHE_STORES: stores, ...TEST_CREDENTIALS });
   const lender = await seedChaosLender(f.t, env, { records: RECORDS });
   // Each document points at s3://docs/<application id> (test/fixtures/bulk.ts).
