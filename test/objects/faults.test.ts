@@ -83,6 +83,8 @@ describe('object stores that fail', () => {
     expect(await count(t.db, 'lethe.object_deletions', sql`bucket IS NOT NULL OR object_key IS NOT NULL`)).toBe(0);
   });
 
+  // The proxy's 403 to every DELETE, on unversioned stores; real Object Lock (retention, legal
+  // hold, on versioned buckets) is in versioned-sweep.test.ts.
   it('a store refusing deletions (Object Lock) ends in object_failed with the reason, after a few tries, not forever', async () => {
     const rules = await world({ maxAttempts: 20 });
     s3.fault = 'deny-deletes';
