@@ -2,17 +2,16 @@
 // and an erasure request, which deletes the subject's files before it answers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createQueuePrefix, createTestDb, count, testConfig, waitFor, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, count, testConfig, type TestDb } from '../helpers.ts';
 import { startTestS3, TEST_CREDENTIALS, type TestS3 } from '../fixtures/s3.ts';
 import { DOCS, FACES, NOW, policyDir, seedWorld, uploaded } from './world.ts';
+import { settleObjects } from './settle.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
 import { deriveKeys, subjectRef } from '../../src/crypto/keys.ts';
 import { type Clock } from '../../src/clock.ts';
 import { silentLogger } from '../../src/log.ts';
 import { sweep } from '../../src/pipeline/sweep.ts';
-import { Queues, redisConnection } from '../../src/pipeline/queues.ts';
-import { startObjectService } from '../../src/objects/service.ts';
 import { recordErasureRequest } from '../../src/erasure/requests.ts';
 import { executeErasure } from '../../src/erasure/execute.ts';
 import { rows } from '../../src/db/sql.ts';
@@ -66,17 +65,7 @@ describe('object stores that fail', () => {
     expect(await count(t.db, 'lethe.object_deletions', sql`status = 'pending' AND last_error IS NOT NULL AND bucket IS NOT NULL`)).toBe(6);
     expect(await evidence('object_deleted')).toBe(0);
     s3.fault = 'none';
-    const connection = redisConnection(cfg.redisUrl);
-    const queues = new Queues(connection, cfg.queuePrefix);
-    const service = await startObjectService({ ...ctx, rules, config: cfg, enqueue: queues.enqueue }, registry,
-      { connection, prefix: cfg.queuePrefix, queues, everyMs: 200, delivery: { baseDelayMs: 50, maxDelayMs: 200 } });
-    try {
-      await waitFor(async () => (await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)) === 0, 30_000, 'pending deletions to finish');
-    } finally {
-      await service.stop();
-      await queues.close();
-      connection.disconnect();
-    }
+    await settleObjects(ctx, rules, cfg, { baseDelayMs: 50, maxDelayMs: 200 }, 'pending deletions to finish');
     expect(await evidence('object_deleted')).toBe(6);
     // fresh.jpg and fresh.pdf stay.
     expect(await left()).toBe(2);
@@ -89,18 +78,8 @@ describe('object stores that fail', () => {
     const rules = await world({ maxAttempts: 20 });
     s3.fault = 'deny-deletes';
     await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
-    const connection = redisConnection(cfg.redisUrl);
-    const queues = new Queues(connection, cfg.queuePrefix);
-    const service = await startObjectService({ ...ctx, rules, config: cfg, enqueue: queues.enqueue }, registry,
-      { connection, prefix: cfg.queuePrefix, queues, everyMs: 200, delivery: { baseDelayMs: 20, maxDelayMs: 100 } });
-    try {
-      // The never-uploaded file is absent: no DELETE is sent for it, so it is recorded deleted.
-      await waitFor(async () => (await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)) === 0, 30_000, 'refused deletions to fail');
-    } finally {
-      await service.stop();
-      await queues.close();
-      connection.disconnect();
-    }
+    // The never-uploaded file is absent: no DELETE is sent for it, so it is recorded deleted.
+    await settleObjects(ctx, rules, cfg, { baseDelayMs: 20, maxDelayMs: 100 }, 'refused deletions to fail');
     const failed = await rows<{ fields: Record<string, unknown> }>(t.db, sql`SELECT fields FROM lethe.evidence WHERE action = 'object_failed'`);
     expect(failed).toHaveLength(5);
     expect(String(failed[0]!.fields.error)).toMatch(/AccessDenied.*object lock.*gave up after 3 attempts/i);

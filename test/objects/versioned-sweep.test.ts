@@ -6,16 +6,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { DeleteObjectCommand, PutObjectLegalHoldCommand, PutObjectRetentionCommand } from '@aws-sdk/client-s3';
-import { createQueuePrefix, createTestDb, count, testConfig, waitFor, type TestDb } from '../helpers.ts';
+import { createQueuePrefix, createTestDb, count, testConfig, type TestDb } from '../helpers.ts';
 import { skipWithoutRgw, startTestRgw, type TestRgw } from '../fixtures/rgw.ts';
 import { DOCS, FACES, NOW, policyDir, seedWorld, uploaded } from './world.ts';
+import { settleObjects } from './settle.ts';
 import { loadPolicies } from '../../src/policy/load.ts';
 import { buildRuleset } from '../../src/policy/ruleset.ts';
 import { deriveKeys } from '../../src/crypto/keys.ts';
 import { silentLogger } from '../../src/log.ts';
 import { sweep } from '../../src/pipeline/sweep.ts';
-import { Queues, redisConnection } from '../../src/pipeline/queues.ts';
-import { startObjectService } from '../../src/objects/service.ts';
 import { objectRef } from '../../src/objects/pointers.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { rows } from '../../src/db/sql.ts';
@@ -113,17 +112,7 @@ describe.skipIf(skipWithoutRgw('test/objects/versioned-sweep.test.ts'))('a sweep
 
     const r = await rules(faces, docs);
     await sweep(ctx, r, cfg, registry, { actor: 'operator:test' });
-    const connection = redisConnection(cfg.redisUrl);
-    const queues = new Queues(connection, cfg.queuePrefix);
-    const service = await startObjectService({ ...ctx, rules: r, config: cfg, enqueue: queues.enqueue }, registry,
-      { connection, prefix: cfg.queuePrefix, queues, everyMs: 200, delivery: { baseDelayMs: 20, maxDelayMs: 100 } });
-    try {
-      await waitFor(async () => (await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)) === 0, 30_000, 'locked deletions to fail');
-    } finally {
-      await service.stop();
-      await queues.close();
-      connection.disconnect();
-    }
+    await settleObjects(ctx, r, cfg, { baseDelayMs: 20, maxDelayMs: 100 }, 'locked deletions to fail');
 
     const ev = await evidence();
     const failed = [ev.of('faces', faces, '2026/10/selfie one.jpg'), ev.of('docs', docs, 'proofs/income 1.pdf'), ev.of('docs', docs, 'proofs/3.pdf')];
