@@ -10,7 +10,7 @@ export const eraseSubject: Processor<'erase-subject'> = async (data, ctx) => {
   } catch (e) {
     // What committed stays committed (with its evidence); the request shows as failed and can
     // be run again, resuming its open scans.
-    if (ctx.job.isLastAttempt) await setStatus(ctx.db, data.requestId, 'failed', { error: describeError(e) });
+    if (ctx.job.ends(e)) await setStatus(ctx.db, data.requestId, 'failed', { error: describeError(e) });
     throw e;
   }
 };

@@ -2,7 +2,6 @@
 import type { Processor } from '../src/pipeline/workers.ts';
 import { failBatch } from '../src/destroy/purge.ts';
 import { executeBatch } from '../src/destroy/execute.ts';
-import { PolicyChangedError } from '../src/errors.ts';
 import { describeError } from '../src/log.ts';
 import { recordPurgeTime } from '../src/pipeline/timing.ts';
 
@@ -23,7 +22,7 @@ export const purgeBatchJob: Processor<'purge-batch'> = async (data, ctx) => {
   } catch (e) {
     // Nothing was destroyed (the transaction rolled back). After the last attempt the batch is
     // closed as failed so a sweep can report it; the next scan finds the records again.
-    if (ctx.job.isLastAttempt || e instanceof PolicyChangedError) await failBatch(ctx, data.batchId, describeError(e));
+    if (ctx.job.ends(e)) await failBatch(ctx, data.batchId, describeError(e));
     throw e;
   }
 };

@@ -37,7 +37,7 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
     if (result.status === 'done') ctx.log.info({ policy: policy.id, records: result.records, batches: result.batches, ms: ms(), scan: scanId }, 'scan finished');
     return { scanId, ...result };
   } catch (e) {
-    if (ctx.job.isLastAttempt) await failScan(ctx, scanId, describeError(e));
+    if (ctx.job.ends(e)) await failScan(ctx, scanId, describeError(e));
     throw e;
   }
 };

@@ -54,9 +54,24 @@ export class NotFoundError extends LetheError {
   override name = 'NotFoundError';
 }
 
-/** The request contradicts the state of things (a refusal lifted while the consent table shows none granted). Exit 1, HTTP 409. */
+/**
+ * The request contradicts the state of things: approving a request that is no longer pending,
+ * a plan that is not the one reviewed, a task step out of order, a ticket or token name already
+ * taken, a refusal lifted while the consent table shows none granted. Nothing changed. Exit 2,
+ * HTTP 409.
+ */
 export class ConflictError extends LetheError {
+  override readonly exitCode = 2;
   override name = 'ConflictError';
+}
+
+/**
+ * Four eyes: the person may not take this step — approve what they asked for, confirm a
+ * destruction they carried out, confirm as someone else. Nothing changed. Exit 2, HTTP 403.
+ */
+export class FourEyesError extends LetheError {
+  override readonly exitCode = 2;
+  override name = 'FourEyesError';
 }
 
 /** The database schema is older or newer than this build knows. */
@@ -80,4 +95,15 @@ export class DatabaseUnavailableError extends LetheError {
  */
 export class PolicyChangedError extends LetheError {
   override name = 'PolicyChangedError';
+}
+
+/**
+ * Whether a job that failed with `e` may succeed if tried again: the one place that decides
+ * (src/pipeline/workers.ts turns a permanent failure into BullMQ's UnrecoverableError). Bad
+ * policies, changed rules, conflicts and refusals fail the same way every time; a database or
+ * Redis that did not answer, a deadlock, a store's outage may not.
+ */
+export function isPermanent(e: unknown): boolean {
+  return e instanceof PolicyError || e instanceof PolicyChangedError || e instanceof ConfigError || e instanceof UsageError
+    || e instanceof NotFoundError || e instanceof ConflictError || e instanceof FourEyesError;
 }

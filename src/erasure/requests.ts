@@ -9,7 +9,7 @@ import { one, qualified, rows, utcIso } from '../db/sql.ts';
 import { subjectIs } from '../destroy/predicates.ts';
 import { subjectRef } from '../crypto/keys.ts';
 import { canonicalSubject } from '../subjects/canonical.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { NotFoundError, ConflictError, UsageError } from '../errors.ts';
 import type { ServiceDeps } from '../service.ts';
 import { createRun, createScan } from '../pipeline/runs.ts';
 import { addWorkingDays } from './workdays.ts';
@@ -48,7 +48,7 @@ export async function recordErasureRequest(ctx: EngineContext, rules: Ruleset, d
   const subject = canonicalSubject(rules, req.subject);
   if (ticket === '' || ticket.length > MAX_TICKET_LENGTH) throw new UsageError(`the ticket must be 1 to ${MAX_TICKET_LENGTH} characters`);
   const existing = await one<{ id: string }>(ctx.db, sql`SELECT id FROM lethe.erasure_requests WHERE ticket = ${ticket}`);
-  if (existing) throw new UsageError(`duplicate ticket: "${ticket}" already belongs to erasure request ${existing.id}`);
+  if (existing) throw new ConflictError(`duplicate ticket: "${ticket}" already belongs to erasure request ${existing.id}`);
   if (!(await subjectKnown(ctx, rules, subject))) {
     throw new NotFoundError('unknown subject: no record of this subject is governed by any loaded policy, and none was ever destroyed');
   }
@@ -60,7 +60,7 @@ export async function recordErasureRequest(ctx: EngineContext, rules: Ruleset, d
     await tx.execute(sql`INSERT INTO lethe.erasure_requests (id, ticket, subject_ref, status, actor, run_id, received_at, due_at)
       VALUES (${id}, ${ticket}, ${subjectRef(ctx.keys, subject)}, 'received', ${req.actor}, ${runId}, ${now}, ${addWorkingDays(now, dueDays)})`);
   }).catch((e: unknown) => {
-    if ((e as { code?: string }).code === '23505') throw new UsageError(`duplicate ticket: "${ticket}" already has an erasure request`);
+    if ((e as { code?: string }).code === '23505') throw new ConflictError(`duplicate ticket: "${ticket}" already has an erasure request`);
     throw e;
   });
   return id;

@@ -39,7 +39,7 @@ export async function startOwnQueueWorkers<K extends JobName>(
       const log = base.log.child({ job: job.name, jobId: job.id, [target.label]: target.id });
       const ctx: JobContext = {
         ...base, log, signal: abort.signal,
-        job: { id: String(job.id), attemptsMade: job.attemptsMade, attempts: 1, isLastAttempt: true },
+        job: { id: String(job.id), attemptsMade: job.attemptsMade, attempts: 1, isLastAttempt: true, ends: () => true },
       };
       try {
         return await processor(job.data as JobPayloads[K], ctx);

@@ -6,8 +6,7 @@ import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { describeError } from '../log.ts';
-import { PolicyError } from '../errors.ts';
-import { PolicyChangedError } from '../errors.ts';
+import { isPermanent } from '../errors.ts';
 import type { PartnerRuntime } from '../partners/deliver.ts';
 import type { ObjectRuntime } from '../objects/deliver.ts';
 import { KEEP_COMPLETED, KEEP_FAILED, QUEUE_OF, type Enqueue, type JobName, type JobPayloads, type QueueName } from './queues.ts';
@@ -19,7 +18,11 @@ export interface JobContext extends EngineContext {
   /** Aborted when the worker is closing: long jobs stop between batches. */
   readonly signal: AbortSignal;
   /** The BullMQ job being processed: processors close their rows as failed on the last attempt. */
-  readonly job: { id: string; attemptsMade: number; attempts: number; isLastAttempt: boolean };
+  readonly job: {
+    id: string; attemptsMade: number; attempts: number; isLastAttempt: boolean;
+    /** This failure ends the job: its last attempt, or one no retry can mend (isPermanent): close its rows as failed. */
+    ends(e: unknown): boolean;
+  };
   /** The partner registry and delivery settings: set on the partner workers (src/partners/workers.ts). */
   readonly partners?: PartnerRuntime;
   /** The object stores and their clients: set on the store workers (src/objects/workers.ts). */
@@ -57,7 +60,8 @@ export function startWorkers(
     const log = base.log.child({ job: name, jobId: job.id });
     const ctx: JobContext = {
       ...base, log, signal: abort.signal,
-      job: { id: String(job.id), attemptsMade: job.attemptsMade, attempts, isLastAttempt: job.attemptsMade + 1 >= attempts },
+      job: { id: String(job.id), attemptsMade: job.attemptsMade, attempts, isLastAttempt: job.attemptsMade + 1 >= attempts,
+        ends: (e) => job.attemptsMade + 1 >= attempts || isPermanent(e) },
     };
     try {
       return await processor(job.data as JobPayloads[JobName], ctx);
@@ -65,7 +69,7 @@ export function startWorkers(
       // Stored in Redis and logged: keep it free of values (PostgreSQL's detail quotes keys).
       const message = describeError(e);
       log.warn({ err: message, attempt: job.attemptsMade + 1, attempts }, 'job failed');
-      if (e instanceof PolicyError || e instanceof PolicyChangedError) throw new UnrecoverableError(message);
+      if (isPermanent(e)) throw new UnrecoverableError(message);
       throw new Error(message);
     }
   }, {

@@ -7,7 +7,7 @@ import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
 import { one, rows, utcIso } from '../db/sql.ts';
 import { subjectRef } from '../crypto/keys.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { NotFoundError, ConflictError, FourEyesError, UsageError } from '../errors.ts';
 import { addDuration, type Duration } from '../duration.ts';
 import { createRun, recordPolicyVersion } from '../pipeline/runs.ts';
 import { computePurgePlan, planHash, targetText, type PlannedPolicy, type PurgeTarget } from './plan.ts';
@@ -83,17 +83,17 @@ export async function approvePurge(ctx: EngineContext, a: Approval, batchSize: n
       expired: boolean; plan_hash: string; plan: { policies: PlannedPolicy[] } }>(tx, sql`SELECT status, kind, policy_id, subject_ref,
         requested_by, expires_at <= ${now} AS expired, plan_hash, plan FROM lethe.purge_requests WHERE id = ${a.id} FOR UPDATE`);
     if (!r) throw new NotFoundError(`no purge request with id ${a.id} (see \`lethe purge list\`)`);
-    if (r.status !== 'pending' || r.expired) throw new UsageError(`purge request ${a.id} is ${r.expired && r.status === 'pending' ? 'expired' : r.status}: only a pending request can be approved`);
+    if (r.status !== 'pending' || r.expired) throw new ConflictError(`purge request ${a.id} is ${r.expired && r.status === 'pending' ? 'expired' : r.status}: only a pending request can be approved`);
     if (samePerson(r.requested_by, a.approver)) {
       const as = a.approver === r.requested_by ? '' : ` (as ${r.requested_by}: one person, however written)`;
-      throw new UsageError(`four eyes: ${a.approver} requested ${a.id}${as} and cannot approve it too; another operator must`);
+      throw new FourEyesError(`four eyes: ${a.approver} requested ${a.id}${as} and cannot approve it too; another operator must`);
     }
-    if (a.planHash !== undefined && a.planHash !== r.plan_hash) throw new UsageError(`the plan of ${a.id} is not the one you reviewed (hash ${r.plan_hash.slice(0, 12)}…)`);
+    if (a.planHash !== undefined && a.planHash !== r.plan_hash) throw new ConflictError(`the plan of ${a.id} is not the one you reviewed (hash ${r.plan_hash.slice(0, 12)}…)`);
     const items = await rows<{ policy_id: string; keys: string[] }>(tx, sql`SELECT policy_id, array_agg(record_key ORDER BY record_key) AS keys
       FROM lethe.purge_request_items WHERE request_id = ${a.id} GROUP BY policy_id ORDER BY policy_id`);
     const target = targetText(ctx.keys, r.kind === 'policy' ? { kind: 'policy', policyId: r.policy_id! } : { kind: 'subject', subjectRef: r.subject_ref! });
     if (planHash(ctx.keys, target, r.plan.policies, items.map((i) => ({ policyId: i.policy_id, keys: i.keys }))) !== r.plan_hash) {
-      throw new UsageError(`the stored plan of ${a.id} does not match its hash: refusing to execute it`);
+      throw new ConflictError(`the stored plan of ${a.id} does not match its hash: refusing to execute it`);
     }
     const runId = await createRun(tx, { kind: 'manual', trigger: 'manual', actor: r.requested_by, at: now });
     await tx.execute(sql`UPDATE lethe.purge_requests SET status = 'approved', approved_by = ${a.approver}, approved_at = ${now}, run_id = ${runId} WHERE id = ${a.id}`);

@@ -1,7 +1,7 @@
 // The one map from errors to HTTP responses: `{ "error": { "code", "message" } }`. lethe's own
 // errors carry messages written for operators and are returned; anything else is a bug or an
 // outage whose text may quote internals, so the client gets a generic 500 and the log the rest.
-import { ConflictError, LetheError, NotFoundError, QueueUnavailableError, SchemaVersionError, UsageError } from '../errors.ts';
+import { ConflictError, FourEyesError, LetheError, NotFoundError, QueueUnavailableError, SchemaVersionError, UsageError } from '../errors.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -42,8 +42,8 @@ function letheFailure(e: LetheError): HttpFailure {
   const expected = (status: number, code: string): HttpFailure => ({ status, code, message: e.message, expected: true });
   if (e instanceof NotFoundError) return expected(404, 'not_found');
   if (e instanceof ConflictError) return expected(409, 'conflict');
-  // Until the engine has a ConflictError, a duplicate is recognised by its message.
-  if (e instanceof UsageError) return /duplicate/i.test(e.message) ? expected(409, 'conflict') : expected(400, 'bad_request');
+  if (e instanceof FourEyesError) return expected(403, 'forbidden');
+  if (e instanceof UsageError) return expected(400, 'bad_request');
   if (e instanceof QueueUnavailableError || e instanceof SchemaVersionError) return expected(503, 'unavailable');
   // PolicyError, ConfigError…: a misconfigured server, not the caller's doing.
   return { status: 500, code: 'internal', message: INTERNAL_MESSAGE, expected: false };

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
 import { LOCKS, one, rows } from '../db/sql.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { NotFoundError, ConflictError, FourEyesError, UsageError } from '../errors.ts';
 import { heldSubjects } from '../holds/active.ts';
 import { col, sourceTable } from '../destroy/predicates.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
@@ -18,7 +18,7 @@ import { MAX_OPERATOR_NAME_LENGTH, requireOperatorName, samePerson } from '../op
 export type TaskStatus = 'opened' | 'approved' | 'handed_over' | 'confirmed';
 
 /** A step the task's state does not allow now (wrong order, nothing left): exit 2, HTTP 409. */
-export class TaskStateError extends UsageError {
+export class TaskStateError extends ConflictError {
   override name = 'TaskStateError';
 }
 
@@ -107,7 +107,7 @@ export async function approveTask(ctx: EngineContext, rules: Ruleset, id: string
   return ctx.db.transaction(async (tx) => {
     const { task, p } = await lockTask(tx, rules, id, 'opened', 'approved');
     if (samePerson(task.opened_by, actor)) {
-      throw new UsageError(`four eyes: ${actor} opened ${id} and cannot approve it too; another operator must`);
+      throw new FourEyesError(`four eyes: ${actor} opened ${id} and cannot approve it too; another operator must`);
     }
     const now = ctx.clock.now();
     const { open, held, evidence: heldEvidence } = await dropHeld(tx, p, task, actor, now);
@@ -166,16 +166,16 @@ export async function confirmTask(ctx: EngineContext, rules: Ruleset, id: string
   const executor = requireName('--executor', c.executor);
   const witness = requireName('--witness', c.witness);
   if (samePerson(executor, witness)) {
-    throw new UsageError(`the witness must be someone other than the executor (${executor}): the executor alone cannot confirm a destruction`);
+    throw new FourEyesError(`the witness must be someone other than the executor (${executor}): the executor alone cannot confirm a destruction`);
   }
   if (!samePerson(actor, witness)) {
-    throw new UsageError(`only the witness confirms: ${actor} is not ${witness}; the witness confirms under their own name (LETHE_OPERATOR or their API token)`);
+    throw new FourEyesError(`only the witness confirms: ${actor} is not ${witness}; the witness confirms under their own name (LETHE_OPERATOR or their API token)`);
   }
   const certificate = c.certificate?.trim() || undefined;
   return ctx.db.transaction(async (tx) => {
     const { task, p } = await lockTask(tx, rules, id, 'handed_over', 'confirmed');
     if (!samePerson(task.executor ?? '', executor)) {
-      throw new UsageError(`task ${id} was handed over to ${task.executor}, not ${executor}: the executor confirms what they were given`);
+      throw new FourEyesError(`task ${id} was handed over to ${task.executor}, not ${executor}: the executor confirms what they were given`);
     }
     const now = ctx.clock.now();
     const { open, held, evidence: heldEvidence } = await dropHeld(tx, p, task, actor, now);

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { one, rows } from '../db/sql.ts';
-import { NotFoundError, UsageError } from '../errors.ts';
+import { NotFoundError, ConflictError, UsageError } from '../errors.ts';
 import { requireOperatorName, samePerson } from '../operators/identity.ts';
 
 export const ROLES = ['viewer', 'operator', 'approver', 'auditor'] as const;
@@ -69,7 +69,7 @@ export async function createToken(db: Executor, t: NewToken): Promise<{ id: stri
     // Names compare as people do (src/operators/identity.ts): `Wang.Li` is taken when `wang.li` is.
     const active = await rows<{ id: string; name: string }>(tx, sql`SELECT id, name FROM lethe.api_tokens WHERE revoked_at IS NULL`);
     const taken = active.find((a) => samePerson(a.name, t.name));
-    if (taken) throw new UsageError(`an active token named "${taken.name}" exists (${taken.id}), the same name as "${t.name}" for four eyes; revoke it first or choose another name`);
+    if (taken) throw new ConflictError(`an active token named "${taken.name}" exists (${taken.id}), the same name as "${t.name}" for four eyes; revoke it first or choose another name`);
     await tx.execute(sql`INSERT INTO lethe.api_tokens (id, name, role, token_hash, created_at, created_by)
       VALUES (${id}, ${t.name}, ${t.role}, ${hashToken(token)}, ${t.now ?? new Date()}, ${t.actor})`);
   });

@@ -15,7 +15,7 @@ import { executeErasure } from '../../src/erasure/execute.ts';
 import { addHold } from '../../src/holds/holds.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
-import { NotFoundError, UsageError } from '../../src/errors.ts';
+import { ConflictError, NotFoundError } from '../../src/errors.ts';
 import { rows } from '../../src/db/sql.ts';
 import { sweepInline } from '../fixtures/sweep-inline.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
@@ -117,7 +117,7 @@ describe('erasure requests', () => {
     const runs = await count(t.db, 'lethe.runs');
     const first = (await rows<{ id: string }>(t.db, sql`SELECT id FROM lethe.erasure_requests WHERE ticket = 'T-1'`))[0]!.id;
     await expect(recordErasureRequest(ctx, rules, 15, { subject: lender.customers.ended, ticket: 'T-1', actor: 'x' }))
-      .rejects.toThrow(new UsageError(`duplicate ticket: "T-1" already belongs to erasure request ${first}`));
+      .rejects.toThrow(new ConflictError(`duplicate ticket: "T-1" already belongs to erasure request ${first}`));
     await expect(recordErasureRequest(ctx, rules, 15, { subject: '999999999', ticket: 'T-2', actor: 'x' })).rejects.toBeInstanceOf(NotFoundError);
     expect(await count(t.db, 'lethe.erasure_requests')).toBe(requests);
     expect(await count(t.db, 'lethe.runs')).toBe(runs);

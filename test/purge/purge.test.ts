@@ -14,7 +14,7 @@ import { parseDuration } from '../../src/duration.ts';
 import { approvePurge, getPurgeRequest, requestPurge } from '../../src/purge/requests.ts';
 import { purgeBatch } from '../../src/destroy/purge.ts';
 import { addHold } from '../../src/holds/holds.ts';
-import { UsageError } from '../../src/errors.ts';
+import { ConflictError, FourEyesError } from '../../src/errors.ts';
 import { rows } from '../../src/db/sql.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
@@ -41,9 +41,10 @@ describe('manual purge with four-eyes approval', () => {
   it('the requester cannot approve their own request; an expired one cannot be approved', async () => {
     const ctx = at(NOW);
     const v = await requestPurge(ctx, rules, { target: { kind: 'policy', policyId: 'rejected-loan-applications' }, reason: 'backlog', requestedBy: 'operator:alice', ttl: TTL });
+    await expect(approvePurge(ctx, { id: v.id, approver: 'operator:alice' }, 100)).rejects.toThrow(FourEyesError);
     await expect(approvePurge(ctx, { id: v.id, approver: 'operator:alice' }, 100)).rejects.toThrow('four eyes: operator:alice requested');
     const later = at(new Date(NOW.getTime() + 25 * 3_600_000));
-    await expect(approvePurge(later, { id: v.id, approver: 'operator:bob' }, 100)).rejects.toThrow(UsageError);
+    await expect(approvePurge(later, { id: v.id, approver: 'operator:bob' }, 100)).rejects.toThrow(ConflictError);
     expect((await getPurgeRequest(t.db, v.id, later.clock.now()))!.status).toBe('expired');
     await expect(approvePurge(later, { id: v.id, approver: 'operator:bob' }, 100)).rejects.toThrow(`purge request ${v.id} is expired`);
     expect(await count(t.db, 'loan_applications', ids(lender.dueApps))).toBe(lender.dueApps.length);

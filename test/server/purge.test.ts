@@ -33,7 +33,7 @@ describe('purge requests over HTTP', () => {
     const byOperator = await app.inject({ method: 'POST', url: `/purge-requests/${v.id}/approve`, headers: bearer(f.tokens.operator), payload: {} });
     expect(byOperator.statusCode).toBe(403);
     const wrongPlan = await app.inject({ method: 'POST', url: `/purge-requests/${v.id}/approve`, headers: bearer(f.tokens.approver), payload: { plan_hash: '0'.repeat(64) } });
-    expect(wrongPlan.statusCode).toBe(400);
+    expect(wrongPlan.statusCode).toBe(409);
     expect(wrongPlan.json()).toMatchObject({ error: { message: expect.stringContaining('is not the one you reviewed') } });
     const approved = await app.inject({ method: 'POST', url: `/purge-requests/${v.id}/approve`, headers: bearer(f.tokens.approver), payload: { plan_hash: v.plan.hash } });
     expect(approved.statusCode, approved.body).toBe(202);
@@ -47,8 +47,8 @@ describe('purge requests over HTTP', () => {
     const v = await requestPurge(d.ctx, d.rules, { target: { kind: 'subject', subject: f.lender.customers.plain }, reason: 'court order', requestedBy: 'token:test-approver', ttl: parseDuration('PT1H')! });
     const before = f.enqueued.length;
     const r = await app.inject({ method: 'POST', url: `/purge-requests/${v.id}/approve`, headers: bearer(f.tokens.approver), payload: {} });
-    expect(r.statusCode).toBe(400);
-    expect(r.json()).toMatchObject({ error: { message: expect.stringContaining('four eyes') } });
+    expect(r.statusCode).toBe(403);
+    expect(r.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('four eyes') } });
     expect(f.enqueued.length).toBe(before);
     expect(await count(f.t.db, 'lethe.batches', sql`run_id IS NOT NULL AND trigger = 'manual' AND keys IS NOT NULL AND policy_id = 'kyc-records'`)).toBe(0);
   });
@@ -58,8 +58,8 @@ describe('purge requests over HTTP', () => {
     const v = await requestPurge(d.ctx, d.rules, { target: { kind: 'subject', subject: f.lender.customers.ended }, reason: 'x', requestedBy: 'token:test-operator', ttl: parseDuration('PT1H')! });
     await f.t.db.execute(sql`UPDATE lethe.purge_requests SET expires_at = now() - interval '1 minute' WHERE id = ${v.id}`);
     const r = await app.inject({ method: 'POST', url: `/purge-requests/${v.id}/approve`, headers: bearer(f.tokens.approver), payload: {} });
-    expect(r.statusCode).toBe(400);
-    expect(r.json()).toMatchObject({ error: { message: expect.stringContaining('is expired') } });
+    expect(r.statusCode).toBe(409);
+    expect(r.json()).toMatchObject({ error: { code: 'conflict', message: expect.stringContaining('is expired') } });
     const both = await app.inject({ method: 'POST', url: '/purge-requests', headers: bearer(f.tokens.operator), payload: { policy: 'kyc-records', subject: '1', reason: 'x' } });
     expect(both.statusCode).toBe(400);
     const unknown = await app.inject({ method: 'GET', url: '/purge-requests/pr-000000000000', headers: bearer(f.tokens.viewer) });

@@ -88,10 +88,10 @@ describe('destruction tasks over HTTP', () => {
     expect((await post(url('handover'), f.tokens.operator, { executor: 'chen.jie' })).json()).toMatchObject({ status: 'handed_over' });
 
     const alone = await post(url('confirm'), executor, { executor: 'chen.jie', witness: 'chen.jie' });
-    expect(alone.statusCode).toBe(400);
+    expect(alone.statusCode).toBe(403);
     expect(alone.json()).toMatchObject({ error: { message: expect.stringContaining('the executor alone cannot confirm') } });
     const notWitness = await post(url('confirm'), executor, { executor: 'chen.jie', witness: 'li.na' });
-    expect(notWitness.statusCode).toBe(400);
+    expect(notWitness.statusCode).toBe(403);
     expect(await count(f.t.db, 'paper_archive_boxes', sql`id = ANY(${sql.param(archive.duePaper)}::bigint[])`)).toBe(2);
 
     const done = await post(url('confirm'), witness, { executor: 'chen.jie', witness: 'li.na', certificate: 'SC-1' });

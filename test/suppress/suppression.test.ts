@@ -114,7 +114,7 @@ describe('suppression after a refusal', () => {
   it('a lift needs the consent granted again, and then lifts the subject with their contact points', async () => {
     const w = people.withdrew;
     await expect(liftSuppression(ctx, rules, { purpose: 'marketing', subject: w.id, actor: 'operator:test', reason: 'asked by phone' })).rejects.toBeInstanceOf(ConflictError);
-    expect((await cli(['lift', '--purpose', 'marketing', '--subject', w.id, '--reason', 'asked by phone'])).code).toBe(1);
+    expect((await cli(['lift', '--purpose', 'marketing', '--subject', w.id, '--reason', 'asked by phone'])).code).toBe(2);
     await t.db.execute(sql`INSERT INTO consents (customer_id, purpose, granted_at) VALUES (${w.id}::bigint, 'marketing', '2026-05-01')`);
     const r = await cli(['lift', '--purpose', 'marketing', '--subject', w.id, '--reason', 'consent renewed in the app', '--json']);
     expect(r.code, r.stderr).toBe(0);

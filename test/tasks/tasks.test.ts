@@ -24,7 +24,7 @@ import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { buildRegister } from '../../src/evidence/register.ts';
 import { getErasureRequest, recordErasureRequest } from '../../src/erasure/requests.ts';
 import { executeErasure } from '../../src/erasure/execute.ts';
-import { UsageError } from '../../src/errors.ts';
+import { ConflictError, FourEyesError } from '../../src/errors.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
 const POLICIES = fileURLToPath(new URL('../fixtures/paper-policies', import.meta.url));
@@ -88,8 +88,8 @@ describe('paper and media destruction tasks', () => {
     const ctx = at(new Date(NOW.getTime() + DAY));
     const c = { executor: 'chen.jie', witness: 'li.na' };
     await expect(confirmTask(ctx, rules, shred.id, 'operator:li.na', c)).rejects.toThrow(/is opened: only a task that is handed over can be confirmed/);
-    await expect(handOverTask(ctx, rules, shred.id, 'operator:zhao', { executor: 'chen.jie' })).rejects.toThrow(UsageError);
-    await expect(approveTask(ctx, rules, shred.id, 'operator:wang')).rejects.toThrow('four eyes: operator:wang opened');
+    await expect(handOverTask(ctx, rules, shred.id, 'operator:zhao', { executor: 'chen.jie' })).rejects.toThrow(ConflictError);
+    await expect(approveTask(ctx, rules, shred.id, 'operator:wang')).rejects.toThrow(new FourEyesError(`four eyes: operator:wang opened ${shred.id} and cannot approve it too; another operator must`));
     expect(await approveTask(ctx, rules, shred.id, 'operator:zhao')).toMatchObject({ status: 'approved', lines: 2 });
     await expect(approveTask(ctx, rules, shred.id, 'operator:zhao')).rejects.toThrow(/is approved/);
     expect(await handOverTask(ctx, rules, shred.id, 'operator:zhao', { executor: 'chen.jie', note: 'van 7' })).toMatchObject({ status: 'handed_over', lines: 2 });

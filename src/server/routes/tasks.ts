@@ -8,22 +8,13 @@ import { HttpError } from '../errors.ts';
 import { secured, type RouteEnv } from '../route.ts';
 import { parseBody, reasonText } from '../validate.ts';
 import { getTask, listTasks } from '../../tasks/list.ts';
-import { MAX_NAME_LENGTH, TaskStateError, approveTask, confirmTask, handOverTask, type StepResult } from '../../tasks/steps.ts';
+// A step out of order is a ConflictError (409), four eyes a FourEyesError (403): src/server/errors.ts.
+import { MAX_NAME_LENGTH, approveTask, confirmTask, handOverTask } from '../../tasks/steps.ts';
 
 const name = reasonText(MAX_NAME_LENGTH);
 const ApproveBody = z.strictObject({ lines: z.number().int('must be a whole number').min(1, 'must be 1 or more').optional() });
 const HandoverBody = z.strictObject({ executor: name, note: reasonText(500).optional() });
 const ConfirmBody = z.strictObject({ executor: name, witness: name, certificate: reasonText(200).optional() });
-
-/** A step out of order is a conflict with the task's state, not a malformed request. */
-async function step(run: () => Promise<StepResult>): Promise<StepResult> {
-  try {
-    return await run();
-  } catch (e) {
-    if (e instanceof TaskStateError) throw new HttpError(409, 'conflict', e.message);
-    throw e;
-  }
-}
 
 export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps, env: RouteEnv): void {
   secured(app, env, 'GET /destruction-tasks', async (request) => {
@@ -42,18 +33,18 @@ export function registerTaskRoutes(app: FastifyInstance, deps: ServerDeps, env: 
   secured(app, env, 'POST /destruction-tasks/:id/approve', async (request) => {
     const { id } = request.params as { id: string };
     const body = parseBody(ApproveBody, request.body ?? {});
-    return step(() => approveTask(deps.ctx, deps.rules, id, actorOf(request), { expectedLines: body.lines }));
+    return approveTask(deps.ctx, deps.rules, id, actorOf(request), { expectedLines: body.lines });
   });
 
   secured(app, env, 'POST /destruction-tasks/:id/handover', async (request) => {
     const { id } = request.params as { id: string };
     const body = parseBody(HandoverBody, request.body);
-    return step(() => handOverTask(deps.ctx, deps.rules, id, actorOf(request), body));
+    return handOverTask(deps.ctx, deps.rules, id, actorOf(request), body);
   });
 
   secured(app, env, 'POST /destruction-tasks/:id/confirm', async (request) => {
     const { id } = request.params as { id: string };
     const body = parseBody(ConfirmBody, request.body);
-    return step(() => confirmTask(deps.ctx, deps.rules, id, actorOf(request), body));
+    return confirmTask(deps.ctx, deps.rules, id, actorOf(request), body);
   });
 }
