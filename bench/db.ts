@@ -25,6 +25,14 @@ export async function scalar(db: string, q: string): Promise<number> {
   try { return Number((await c.query(q)).rows[0].n); } finally { await c.end(); }
 }
 
+/**
+ * Called before every timed run: a CHECKPOINT, so that no side pays for the dirty pages and WAL
+ * the seeding and copying before it left behind (a checkpoint mid-run slowed the yardstick by half).
+ */
+export async function settle(): Promise<void> {
+  await admin('CHECKPOINT');
+}
+
 export async function dropDb(db: string): Promise<void> {
   await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 }

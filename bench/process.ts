@@ -2,7 +2,7 @@
 // process of its own whose peak RSS (VmHWM) is sampled while it runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { url } from './db.ts';
+import { settle, url } from './db.ts';
 
 export const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 
@@ -41,7 +41,8 @@ function sampleRss(child: ChildProcess): { stop(): number } {
 }
 
 /** Runs one lethe command to completion; rejects on a non-zero exit. */
-export function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
+export async function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
+  await settle();
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn('bin/lethe.js', args, { env: env(e), stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,7 +1,7 @@
 // Scale-out: the same due work done by one `lethe worker` process, then (on a copy) by two,
 // each with the same concurrency. Timed from the processes' start to the last batch sealed.
 import { randomBytes } from 'node:crypto';
-import { scalar } from './db.ts';
+import { scalar, settle } from './db.ts';
 import { startWorkers, type LetheEnv } from './process.ts';
 
 export interface FleetRun {
@@ -17,6 +17,7 @@ const OPEN_WORK = `SELECT (SELECT count(*) FROM lethe.scans WHERE status NOT IN 
   + (SELECT CASE WHEN count(*) = 0 THEN 1 ELSE 0 END FROM lethe.scans) AS n`;
 
 export async function runFleet(processes: number, e: Omit<LetheEnv, 'prefix'>): Promise<FleetRun> {
+  await settle();
   const started = process.hrtime.bigint();
   const fleet = startWorkers(processes, { ...e, prefix: `lethe-bench-fleet-${randomBytes(3).toString('hex')}` });
   let peakRssMb = 0;

@@ -10,6 +10,7 @@
 import pg from 'pg';
 import { deriveKeys } from '../src/crypto/keys.ts';
 import { LOCKS } from '../src/db/sql.ts';
+import { settle } from './db.ts';
 
 export interface Target {
   /** Schema-qualified source table, key and subject columns, key type. */
@@ -152,6 +153,7 @@ async function timed(url: string, t: Target, install: string, call: string, para
       return n;
     };
     const [before, childrenBefore] = [await count(), await childCount()];
+    await settle();
     const started = process.hrtime.bigint();
     await c.query(call, params);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
