@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { admin, copyDb, dropDb, scalar, url } from './db.ts';
+import { admin, copyDb, dropDb, scalar, settle, url } from './db.ts';
 import { runLethe, SECRET, type LetheEnv } from './process.ts';
 import { migrateServer } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/connect.ts';
@@ -83,6 +83,7 @@ async function query<T>(db: string, text: string): Promise<T[]> {
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  await settle();
   const started = process.hrtime.bigint();
   const value = await fn();
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, value };
@@ -119,7 +120,7 @@ async function insertMicros(db: string, n: number): Promise<number> {
   }
 }
 
-export async function runPartitionBench(opts: { rows: number; keep: boolean; log: Log }): Promise<PartitionBenchResult> {
+export async function runPartitionBench(opts: { rows: number; keep: boolean; batch: number; concurrency: number; log: Log }): Promise<PartitionBenchResult> {
   const { rows, log } = opts;
   const problems: string[] = [];
   const seedDb = `lethe_bench_parts_seed_${rows}`;
@@ -134,7 +135,7 @@ export async function runPartitionBench(opts: { rows: number; keep: boolean; log
   for (const d of Object.values(dbs)) await copyDb(seedDb, d);
 
   const lethe = async (db: string, dropPartitions: boolean) => {
-    const env: LetheEnv = { db, policies: POLICIES, batch: '1000', concurrency: '2', prefix: `lethe-bench-parts-${process.pid}`,
+    const env: LetheEnv = { db, policies: POLICIES, batch: String(opts.batch), concurrency: String(opts.concurrency), prefix: `lethe-bench-parts-${process.pid}`,
       extra: { LETHE_DROP_PARTITIONS: String(dropPartitions) } };
     const run = await runLethe(['sweep', '--policy', 'access-logs', '--json'], env);
     const destroyed = (JSON.parse(run.output) as { policies: { destroyed: number }[] }).policies[0]!.destroyed;

@@ -120,7 +120,7 @@ if (run.has('objects')) {
 }
 
 if (run.has('partitions')) {
-  const r = await runPartitionBench({ rows: Number(flags.rows), keep: flags.keep, log });
+  const r = await runPartitionBench({ rows: Number(flags.rows), keep: flags.keep, batch: Number(flags.batch), concurrency: Number(flags.concurrency), log });
   results.partitions = r;
   console.log(partitionBenchLines(r).join('\n'));
   problems.push(...r.problems);
