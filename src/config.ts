@@ -8,7 +8,7 @@ import { operatorNameProblem } from './operators/identity.ts';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './time.ts';
 
 export const MIN_SECRET_BYTES = 32;
-export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_BATCH_SIZE = 10_000;
 export const MAX_BATCH_SIZE = 50_000;
 export const DEFAULT_CONCURRENCY = 2;
 
