@@ -32,7 +32,7 @@ export const scanPolicy: Processor<'scan-policy'> = async (data, ctx) => {
     const result = await runScan(ctx, ctx.rules, scanId, {
       batchSize: ctx.config.batchSize, signal: ctx.signal,
       onBatch: (batchId) => ctx.enqueue('purge-batch', { batchId }, batchId),
-      ...(ctx.config.dropPartitions ? { partitions: { onDropped: (d) => handOff(d, ctx.enqueue) } } : {}),
+      ...(ctx.config.dropPartitions ? { partitions: { onDropped: (d) => handOff(d, ctx.enqueue), lanes: ctx.config.concurrency } } : {}),
     });
     if (result.status === 'done') ctx.log.info({ policy: policy.id, records: result.records, batches: result.batches, ms: ms(), scan: scanId }, 'scan finished');
     return { scanId, ...result };

@@ -38,12 +38,21 @@ export const LOCKS = {
   /** With a policy's hashtext: one opener of destruction tasks per manual policy at a time. */
   tasks: 7_411_005,
   /**
-   * With a source table's hashtext: exclusive while a partition of it is dropped whole, shared
-   * by every purge batch of it. A batch's statement on the parent would otherwise wait for the
-   * partition's lock while the drop waits for the parent's: a deadlock.
+   * With the hashtext of a source table and a lane (partitionLane): exclusive while a partition
+   * of it is dropped whole in that lane, shared by every purge batch of it in every lane. A
+   * batch's statement on the parent would otherwise wait for the partition's lock while the drop
+   * waits for the parent's: a deadlock. Drops in different lanes only meet at DETACH, in turn.
    */
   partitions: 7_411_006,
 } as const;
+
+/** How many partitions of one table may be dropped at once, at most (the lanes of LOCKS.partitions). */
+export const PARTITION_LANES = 4;
+
+/** The second half of the partitions lock of `table`'s lane `lane` (0 ≤ lane < PARTITION_LANES). */
+export function partitionLane(table: string, lane: number | SQL): SQL {
+  return sql`hashtext(${table} || '#' || ${lane}::int)`;
+}
 
 
 /**

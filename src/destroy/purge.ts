@@ -9,7 +9,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Tx } from '../db/connect.ts';
-import { LOCKS, rows } from '../db/sql.ts';
+import { LOCKS, PARTITION_LANES, partitionLane, rows } from '../db/sql.ts';
 import { recordRef } from '../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../policy/types.ts';
 import { appendSealed, EvidenceRows, type EvidenceKind } from '../evidence/append.ts';
@@ -75,8 +75,9 @@ export async function purgeBatch(
     if (!p || p.version !== batch.policyVersion) {
       throw new PolicyChangedError(`policy ${batch.policyId} changed or was removed since batch ${batchId} was planned`);
     }
-    // Never beside a drop of one of the table's partitions (src/destroy/partitions/drop.ts).
-    await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.partitions}, hashtext(${qualifiedName(p.source)}))`);
+    // Never beside a drop of one of the table's partitions, in any lane (src/destroy/partitions/drop.ts).
+    await tx.execute(sql`SELECT count(pg_advisory_xact_lock_shared(${LOCKS.partitions}, ${partitionLane(qualifiedName(p.source), sql`l`)}))
+      FROM generate_series(0, ${PARTITION_LANES - 1}) AS l`);
     const action = purgeActionOf(p);
     const now = ctx.clock.now();
     const refs = new SubjectRefs(ctx.keys);

@@ -47,7 +47,7 @@ export interface ScanOptions {
    * Drop wholly due partitions before cutting batches (src/destroy/partitions/), calling
    * `onDropped` after each drop committed; absent: row batches only.
    */
-  partitions?: { onDropped?: (d: DroppedPartition) => Promise<void> };
+  partitions?: { onDropped?: (d: DroppedPartition) => Promise<void>; lanes?: number };
 }
 
 export type ScanResult =
@@ -109,7 +109,7 @@ export async function runScan(ctx: EngineContext, rules: Ruleset, scanId: string
   // it cut its first batch (one resumed mid-way leaves what it did not reach to the next scan).
   if (opts.partitions && scan.mode === 'policy' && last === null) {
     const whole = await dropDuePartitions(ctx, rules, policy, { id: scanId, runId: scan.run_id, trigger: triggerOf(policy, scan.mode) },
-      { asOf: new Date(Number(scan.as_of_ms)), signal: opts.signal, onDropped: opts.partitions.onDropped });
+      { asOf: new Date(Number(scan.as_of_ms)), signal: opts.signal, onDropped: opts.partitions.onDropped, lanes: opts.partitions.lanes });
     batches += whole.partitions;
     records += whole.records;
   }

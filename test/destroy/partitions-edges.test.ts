@@ -226,7 +226,8 @@ async function behindReport(label: string, fn: (w: { t: TestDb; ctx: EngineConte
     await report.connect();
     await report.query('BEGIN');
     await report.query('SELECT count(*) FROM access_logs');
-    const sweep = sweepOnce(ctx, rules, 'access-logs', NOW);
+    // One lane: exactly one drop is in flight while the report holds the parent.
+    const sweep = sweepOnce(ctx, rules, 'access-logs', NOW, true, 1);
     sweep.catch(() => {});
     await waitFor(async () => (await count(t.db, 'pg_catalog.pg_locks', sql`relation = 'public.access_logs'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted`)) > 0,
       60_000, 'the DETACH to wait for the parent');

@@ -22,8 +22,11 @@ export async function partitionsContext(t: TestDb, now: Date, policies: string):
   return { ctx, rules: (await buildRuleset(t.db, await loadPolicies(policies))).ruleset };
 }
 
-/** One policy scan at `now`, whole partitions first unless `partitions` is false; names of the partitions dropped. */
-export async function sweepOnce(ctx: EngineContext, rules: Ruleset, policyId: string, now: Date, partitions = true): Promise<{ result: ScanResult; dropped: string[]; failedBatches: number }> {
+/**
+ * One policy scan at `now`, whole partitions first unless `partitions` is false, `lanes` of them
+ * at once (2, as a worker at the default LETHE_CONCURRENCY); names of the partitions dropped.
+ */
+export async function sweepOnce(ctx: EngineContext, rules: Ruleset, policyId: string, now: Date, partitions = true, lanes = 2): Promise<{ result: ScanResult; dropped: string[]; failedBatches: number }> {
   const runId = await createRun(ctx.db, { kind: 'sweep', trigger: 'expiry', actor: 'test', at: now });
   const scanId = await createScan(ctx.db, runId, rules.get(policyId)!, now);
   const dropped: string[] = [];
@@ -37,7 +40,7 @@ export async function sweepOnce(ctx: EngineContext, rules: Ruleset, policyId: st
         failedBatches++;
       }
     },
-    ...(partitions ? { partitions: { onDropped: async (d) => { dropped.push(d.partition.table); } } } : {}),
+    ...(partitions ? { partitions: { lanes, onDropped: async (d) => { dropped.push(d.partition.table); } } } : {}),
   });
   return { result, dropped, failedBatches };
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../../engine.ts';
 import type { Tx } from '../../db/connect.ts';
-import { LOCKS, one, qualified, rows } from '../../db/sql.ts';
+import { LOCKS, one, partitionLane, qualified, rows } from '../../db/sql.ts';
 import { databaseError } from '../../log.ts';
 import { recordRef } from '../../crypto/keys.ts';
 import { qualifiedName, type Policy } from '../../policy/types.ts';
@@ -64,16 +64,21 @@ const readInPlace: PurgeAction = {
   }),
 };
 
-/** `refs`: subject refs kept across the scan's partitions (the same customers come back in each). */
-export async function dropPartition(ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition, refs: SubjectRefs): Promise<DropResult> {
+/**
+ * `refs`: subject refs kept across the scan's partitions (the same customers come back in each);
+ * `lane`: which of the table's partition lanes this drop holds (0 ≤ lane < PARTITION_LANES).
+ */
+export async function dropPartition(
+  ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition, refs: SubjectRefs, lane = 0,
+): Promise<DropResult> {
   const started = performance.now();
   return ctx.db.transaction(async (tx) => {
     // Shared with every purge, exclusive for `hold add`: a hold placed before this point is read below.
     await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${LOCKS.holds})`);
-    // One drop of the table's partitions at a time, and no purge batch of the table meanwhile
+    // One drop per lane of the table's partitions, and no purge batch of the table meanwhile
     // (LOCKS.partitions); the partition must still be the one the scan saw: pg_partman, a DBA or
     // another scan may have moved or dropped it since.
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.partitions}, hashtext(${qualifiedName(p.source)}))`);
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${LOCKS.partitions}, ${partitionLane(qualifiedName(p.source), lane)})`);
     if (!(await stillAttached(tx, p, part))) return { kept: 'gone', rows: 0 } as const;
     // Reads go on; nothing writes a row of it (or locks one to) until this transaction ends.
     await tx.execute(sql`LOCK TABLE ${partitionTable(part)} IN EXCLUSIVE MODE`);
