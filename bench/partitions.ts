@@ -6,6 +6,7 @@
 // Then where lethe's time goes: the refs and row hashes Node computes, and PostgreSQL's insert
 // of the evidence rows, each timed on its own.
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { admin, copyDb, dropDb, scalar, settle, url } from './db.ts';
@@ -185,6 +186,7 @@ export function partitionBenchLines(r: PartitionBenchResult): string[] {
     `  pg_partman run_maintenance  ${r.partman.dropped} partitions in ${r.partman.seconds.toFixed(2)} s = ${n(r.partman.rate)} rows/s — no evidence, holds or floors: the limit`,
     `  the gap: per record, Node computes a record ref and a row hash (${r.hashMicrosPerRecord.toFixed(1)} µs: ${hashS.toFixed(1)} s here)`,
     `           and PostgreSQL inserts an evidence row with its indexes (${r.insertMicrosPerRecord.toFixed(1)} µs: ${insertS.toFixed(1)} s here);`,
-    '           the two overlap (one chunk inserted while the next is hashed); the DROP itself costs what pg_partman\'s does',
+    '           the two overlap (partitions dropped in lanes; one chunk inserted while the next is hashed), so the',
+    `           drop is bound by their sum over the cores: ${((hashS + insertS) / cpus().length).toFixed(1)} s on ${cpus().length}; the DROP itself costs what pg_partman's does`,
   ];
 }
