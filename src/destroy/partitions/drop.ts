@@ -69,7 +69,7 @@ const readInPlace: PurgeAction = {
  * `lane`: which of the table's partition lanes this drop holds (0 ≤ lane < PARTITION_LANES).
  */
 export async function dropPartition(
-  ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition, refs: SubjectRefs, lane = 0,
+  ctx: EngineContext, rules: Ruleset, p: Policy, scan: ScanRef, part: RangePartition, refs: SubjectRefs, lane: number,
 ): Promise<DropResult> {
   const started = performance.now();
   return ctx.db.transaction(async (tx) => {
