@@ -37,6 +37,12 @@ const SECURED_DOCS: Record<SecuredRoute, Doc> = {
       { name: 'contact', description: 'a phone number or e-mail address, any spelling: it is normalised before it is hashed (this or subject)' },
     ],
   },
+  'POST /suppressions/check': {
+    answer: ANSWERS.suppression,
+    summary: 'The same question with the contact in the body, out of URLs that proxies and access logs keep',
+    body: object({ purpose: str('a purpose whose policy keeps a suppression list'), subject: str(`${SUBJECT_DOC} (this or contact)`, { maxLength: 128 }),
+      contact: str('a phone number or e-mail address, any spelling (this or subject)', { maxLength: 254 }) }, ['purpose']),
+  },
   'POST /erasure-requests': {
     answer: ANSWERS.erasureAccepted,
     summary: 'Records an erasure request and schedules its scan',

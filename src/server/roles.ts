@@ -14,6 +14,7 @@ export const ROUTE_ROLES = {
   'POST /events/consent-granted': ['operator'],
   // Campaign, SMS and call-centre systems ask with a viewer token: an answer, never a value.
   'GET /suppressions/check': EVERYONE,
+  'POST /suppressions/check': EVERYONE,
   'POST /erasure-requests': ['operator'],
   'GET /erasure-requests': EVERYONE,
   'GET /erasure-requests/:id': EVERYONE,

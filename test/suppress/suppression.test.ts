@@ -169,6 +169,19 @@ describe('suppression after a refusal', () => {
       expect((await check(`purpose=marketing&subject=${people.stayed.id}&contact=a@b.cn`)).statusCode).toBe(400);
       expect((await check('contact=a@b.cn')).statusCode).toBe(400);
       expect((await app.inject({ method: 'GET', url: '/suppressions/check?purpose=marketing&contact=a@b.cn' })).statusCode).toBe(401);
+      // The same question with the contact in the body, where no proxy's access log keeps it.
+      const post = (payload: unknown, token = viewer) => app.inject({ method: 'POST', url: '/suppressions/check',
+        headers: { authorization: `Bearer ${token}` }, payload: payload as Record<string, unknown> });
+      const byBody = await post({ purpose: 'marketing', contact: 'ZHAO5@SINA.COM' });
+      expect(byBody.statusCode).toBe(200);
+      expect(byBody.headers['cache-control']).toBe('no-store');
+      expect(byBody.json()).toEqual(suppressed.json());
+      expect((await post({ purpose: 'marketing', subject: people.stayed.id })).json()).toMatchObject({ kind: 'subject', suppressed: false });
+      expect((await post({ purpose: 'marketing', contact: '123' })).statusCode).toBe(400);
+      expect((await post({ purpose: 'marketing', subject: people.stayed.id, contact: 'a@b.cn' })).statusCode).toBe(400);
+      expect((await post({ contact: 'a@b.cn' })).statusCode).toBe(400);
+      expect((await post({ purpose: 'marketing', contact: 'a@b.cn', phone: '13800138000' })).statusCode).toBe(400);
+      expect((await app.inject({ method: 'POST', url: '/suppressions/check', payload: { purpose: 'marketing', contact: 'a@b.cn' } })).statusCode).toBe(401);
       const grant = (token: string) => app.inject({ method: 'POST', url: '/events/consent-granted', headers: { authorization: `Bearer ${token}` },
         payload: { subject: people.erased.id, purpose: 'marketing' } });
       expect((await grant(viewer)).statusCode).toBe(403);
