@@ -2,7 +2,8 @@
 // and an erasure request, which deletes the subject's files before it answers.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createQueuePrefix, createTestDb, count, testConfig, type TestDb } from '../helpers.ts';
+import { TEST_SECRET, createQueuePrefix, createTestDb, count, testConfig, type TestDb } from '../helpers.ts';
+import { main } from '../../src/cli/main.ts';
 import { startTestS3, TEST_CREDENTIALS, type TestS3 } from '../fixtures/s3.ts';
 import { DOCS, FACES, NOW, policyDir, seedWorld, uploaded } from './world.ts';
 import { settleObjects } from './settle.ts';
@@ -87,6 +88,19 @@ describe('object stores that fail', () => {
     expect(await left()).toBe(7);
     const dump = JSON.stringify(failed);
     for (const o of uploaded()) expect(dump).not.toContain(o.key);
+    // What the operator sees: the failures, with times in LETHE_TIMEZONE like every other table.
+    const out: string[] = [];
+    const env = { DATABASE_URL: t.url, LETHE_SECRET: TEST_SECRET, LETHE_TIMEZONE: 'Asia/Shanghai', LOG_LEVEL: 'silent' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      expect(await main(['objects', 'status'], { out: (x) => out.push(x), err: () => {}, isTTY: false })).toBe(0);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    const failedLines = out.join('\n').split('failed (an operator must follow these up):')[1]!.trim().split('\n').slice(1);
+    expect(failedLines.filter((l) => /\d{4}-\d{2}-\d{2} \d{2}:\d{2} \+08:00/.test(l))).toHaveLength(5);
+    expect(out.join('\n')).not.toMatch(/\d{2}:\d{2}:\d{2}(\.\d+)?Z/);
   });
 
   it('a pointer into a bucket the store does not name fails the batch and destroys nothing', async () => {

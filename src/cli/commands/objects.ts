@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.ts';
 import { withRuntime } from '../runtime.ts';
 import { printJson, table } from '../output.ts';
 import { objectsStatus } from '../../objects/status.ts';
+import { localTime } from '../../time.ts';
 
 export const objectsStatusCommand: Command = {
   help: `Usage: lethe objects status [--json]
@@ -12,8 +13,8 @@ Per store of the store registry (LETHE_STORES, default ./stores.yaml): files who
 destroyed and that are still pending deletion, deleted, and failed (the store refused, e.g.
 Object Lock or a retention period, or gave up after its last attempt). Then every pending file
 with its attempts and last error, and every failed one: an operator must follow those up.
-Files are shown by their deletion id and object ref, never by key or URI. Exit 0 whatever the
-state: this reports, it does not judge.
+Files are shown by their deletion id and object ref, never by key or URI; times in
+LETHE_TIMEZONE (--json: ISO 8601 UTC). Exit 0 whatever the state: this reports, it does not judge.
 
 Examples:
   npx lethe objects status
@@ -33,12 +34,12 @@ Examples:
       if (s.pending.length > 0) {
         io.out('\npending (lethe worker retries these):');
         io.out(table(['deletion', 'store', 'policy', 'attempts', 'waiting', 'next attempt', 'last error'],
-          s.pending.map((p) => [p.deletion_id, p.store, p.policy, String(p.attempts), p.waiting_for, p.at, p.error ?? ''])));
+          s.pending.map((p) => [p.deletion_id, p.store, p.policy, String(p.attempts), p.waiting_for, localTime(p.at, cfg.timeZone), p.error ?? ''])));
       }
       if (s.failed.length > 0) {
         io.out('\nfailed (an operator must follow these up):');
         io.out(table(['deletion', 'store', 'policy', 'object', 'failed_at', 'error'],
-          s.failed.map((f) => [f.deletion_id, f.store, f.policy, f.object_ref.slice(0, 16), f.at, f.error ?? ''])));
+          s.failed.map((f) => [f.deletion_id, f.store, f.policy, f.object_ref.slice(0, 16), localTime(f.at, cfg.timeZone), f.error ?? ''])));
       }
       return 0;
     });
