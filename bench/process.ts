@@ -10,6 +10,10 @@ export interface LetheRun {
   seconds: number;
   peakRssMb: number;
   output: string;
+  /** CPU the lethe process used (user + system), as last sampled before it exited. */
+  cpuSeconds: number;
+  /** CPU the whole machine used meanwhile: lethe, PostgreSQL and the rest. */
+  machineCpuSeconds: number;
 }
 
 export interface LetheEnv {
@@ -28,16 +32,30 @@ function env(e: LetheEnv): NodeJS.ProcessEnv {
     LETHE_SCAN_EVERY: 'PT1H', LOG_LEVEL: 'warn', ...e.extra };
 }
 
-/** Samples a process's peak RSS every 50 ms; `stop` returns the peak in MB. */
-function sampleRss(child: ChildProcess): { stop(): number } {
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds the machine has spent busy since boot (every state but idle and iowait). */
+function machineBusySeconds(): number {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = f.map(Number);
+  return (n.reduce((a, b) => a + b, 0) - n[3]! - n[4]!) / TICKS_PER_SECOND;
+}
+
+/** Samples a process's peak RSS and CPU time every 50 ms; `stop` returns the peak in MB and the last CPU seen. */
+function sampleRss(child: ChildProcess): { stop(): number; cpuSeconds(): number } {
   let peakKb = 0;
+  let ticks = 0;
   const timer = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      // utime and stime: the 14th and 15th fields, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks = Number(f[11]) + Number(f[12]);
     } catch { /* exited */ }
   }, 50);
-  return { stop: () => { clearInterval(timer); return peakKb / 1024; } };
+  return { stop: () => { clearInterval(timer); return peakKb / 1024; }, cpuSeconds: () => ticks / TICKS_PER_SECOND };
 }
 
 /** Runs one lethe command to completion; rejects on a non-zero exit. */
@@ -45,6 +63,7 @@ export async function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
   await settle();
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const busy = machineBusySeconds();
     const child = spawn('bin/lethe.js', args, { env: env(e), stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     const rss = sampleRss(child);
@@ -53,7 +72,8 @@ export async function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
     child.on('close', (code) => {
       const peakRssMb = rss.stop();
       if (code !== 0) reject(new Error(`lethe ${args.join(' ')} exited ${code}`));
-      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb, output });
+      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb, output,
+        cpuSeconds: rss.cpuSeconds(), machineCpuSeconds: machineBusySeconds() - busy });
     });
   });
 }
