@@ -3,7 +3,6 @@
 // says "deleted" would then be false. A survivor is reported loudly (error log, a
 // `verify_failed` evidence record, the `lethe_verify_failed` metric), never silently re-deleted:
 // what re-creates it must be found, or the next sweep just races it again.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import { jsonList, qualified, rows } from '../db/sql.ts';
@@ -14,6 +13,7 @@ import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
 import { purgeActionOf } from './actions/index.ts';
 import { purgeBatch, type PurgeOutcome } from './purge.ts';
 import { col, sourceTable } from './predicates.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 export const VERIFY_FAILED = 'verify_failed';
 const CHECK_ACTOR = 'lethe:post-check';
@@ -112,6 +112,6 @@ export async function postDestructionCheck(ctx: EngineContext, rules: Ruleset, d
     partner: null, actor: CHECK_ACTOR, occurredAt: now,
   }));
   // Its own evidence batch, sealed into the chain like any other.
-  await ctx.db.transaction((tx) => appendEvidence(tx, ctx.keys, randomUUID(), evidence, now));
+  await ctx.db.transaction((tx) => appendEvidence(tx, ctx.keys, newBatchId(), evidence, now));
   return { checked, survivors };
 }

@@ -17,6 +17,7 @@ import { actionPending, col, eligible, sourceTable, subjectIs, whereFilter } fro
 import type { Policy } from '../policy/types.ts';
 import { PolicyChangedError } from '../errors.ts';
 import { dropDuePartitions, type DroppedPartition } from './partitions/index.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 
 export type ScanMode = 'policy' | 'subject' | 'erasure' | 'restricted';
@@ -133,7 +134,7 @@ export async function runScan(ctx: EngineContext, rules: Ruleset, scanId: string
             await closeScan(tx, scanId, 'done', new Date());
             return 'done' as const;
           }
-          const batchId = randomUUID();
+          const batchId = newBatchId();
           const keys = page.map((r) => r.k);
           await tx.execute(sql`INSERT INTO lethe.batches (id, run_id, scan_id, policy_id, policy_version, trigger, actor, keys, size, status, created_at)
             SELECT ${batchId}, r.id, ${scanId}, ${policy.id}, ${policy.version}, ${triggerOf(policy, scan.mode)}, r.actor,

@@ -1,13 +1,13 @@
 // An object deletion's row and its evidence. Each settlement is a guarded UPDATE (`WHERE status =
 // 'pending'`) that writes its evidence in the same transaction only if the row moved: one
 // evidence record per object, however many attempts race for it. Settled rows lose the pointer.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.ts';
 import { rows } from '../db/sql.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { appendEvidence } from '../evidence/append.ts';
 import { VERIFY_FAILED } from '../destroy/post-check.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 export type ObjectAction = 'object_deleted' | 'object_failed';
 
@@ -58,7 +58,7 @@ export async function settleDeleted(db: Db, keys: Keys, id: string, result: { ve
       WHERE id = ${id}::uuid AND status = 'pending' RETURNING ${DELETION_COLUMNS}`);
     if (!moved) return false;
     const fields = { versions: result.versions, ...(result.absent ? { absent: true } : {}) };
-    await appendEvidence(tx, keys, randomUUID(), [evidenceOf(moved, 'object_deleted', fields, moved.actor, now)], now);
+    await appendEvidence(tx, keys, newBatchId(), [evidenceOf(moved, 'object_deleted', fields, moved.actor, now)], now);
     return true;
   });
 }
@@ -81,7 +81,7 @@ export async function settleFailed(
     if (survivors !== undefined) {
       records.push(evidenceOf(moved, VERIFY_FAILED, { check: 'post-destruction', expected: 'deleted', versions_left: survivors }, CHECK_ACTOR, now));
     }
-    await appendEvidence(tx, keys, randomUUID(), records, now);
+    await appendEvidence(tx, keys, newBatchId(), records, now);
     return true;
   });
 }

@@ -2,12 +2,12 @@
 // sent, confirmed, failed — is a guarded UPDATE (`WHERE status IN …`) and writes its evidence in
 // the same transaction only if the row actually moved: evidence is written exactly once per
 // change, however many deliveries or confirmations race for it.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { one } from '../db/sql.ts';
 import { recordRef, type Keys } from '../crypto/keys.ts';
 import { appendEvidence } from '../evidence/append.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 export const REQUEST_TABLE = 'lethe.partner_requests';
 
@@ -55,5 +55,5 @@ export async function requestEvidence(
     partner: r.partner_id, actor: r.actor, occurredAt: now,
   };
   const refs: (string | null)[] = r.subject_refs.length > 0 ? r.subject_refs : [null];
-  return appendEvidence(tx, keys, randomUUID(), refs.map((subjectRef) => ({ ...base, subjectRef })), now);
+  return appendEvidence(tx, keys, newBatchId(), refs.map((subjectRef) => ({ ...base, subjectRef })), now);
 }

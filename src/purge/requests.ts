@@ -1,7 +1,7 @@
 // Manual purges with four-eyes approval. The requester's plan (exact records, hashed) is
 // stored; a different operator approves that plan, not a recomputed one; execution destroys
 // only records in it that are still due and not held. Unapproved requests expire.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../engine.ts';
 import type { Executor } from '../db/connect.ts';
@@ -12,6 +12,7 @@ import { addDuration, type Duration } from '../duration.ts';
 import { createRun, recordPolicyVersion } from '../pipeline/runs.ts';
 import { computePurgePlan, planHash, targetText, type PlannedPolicy, type PurgeTarget } from './plan.ts';
 import { samePerson } from '../operators/identity.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 export type PurgeStatus = 'pending' | 'approved' | 'executed' | 'expired';
 
@@ -102,7 +103,7 @@ export async function approvePurge(ctx: EngineContext, a: Approval, batchSize: n
     for (const item of items) {
       for (let i = 0; i < item.keys.length; i += batchSize) {
         const keys = item.keys.slice(i, i + batchSize);
-        const batchId = randomUUID();
+        const batchId = newBatchId();
         await tx.execute(sql`INSERT INTO lethe.batches (id, run_id, policy_id, policy_version, trigger, actor, keys, size, status, created_at)
           VALUES (${batchId}, ${runId}, ${item.policy_id}, ${versions.get(item.policy_id)!}, 'manual', ${r.requested_by},
             ${sql.param(keys)}::text[], ${keys.length}, 'pending', ${new Date()})`);

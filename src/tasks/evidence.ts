@@ -1,11 +1,11 @@
 // Evidence of a destruction task's steps: written with appendEvidence in the step's own
 // transaction, under the task's run, each step its own sealed batch. Lines appear only as
 // record and subject refs; names of staff (executor, witness) are actors, as operators are.
-import { randomUUID } from 'node:crypto';
 import type { Tx } from '../db/connect.ts';
 import type { Keys } from '../crypto/keys.ts';
 import { appendEvidence, type EvidenceInput } from '../evidence/append.ts';
 import type { Policy } from '../policy/types.ts';
+import { newBatchId } from '../evidence/batch-id.ts';
 
 /** Evidence actions of the task workflow (beyond the contract's list; see README). */
 export const TASK_ACTIONS = {
@@ -38,5 +38,5 @@ export function taskEvidenceBase(p: Policy, task: TaskRef, trigger: string, acto
 }
 
 export async function appendTaskEvidence(tx: Tx, keys: Keys, records: EvidenceInput[], at: Date): Promise<number> {
-  return appendEvidence(tx, keys, randomUUID(), records, at);
+  return appendEvidence(tx, keys, newBatchId(), records, at);
 }

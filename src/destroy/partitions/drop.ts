@@ -3,7 +3,6 @@
 // chunk is hashed), the declared children deleted by their foreign key, files and partner
 // requests queued, then DETACH and DROP, the batch row, and the seal last. A crash anywhere
 // before the commit leaves the partition and no evidence; after it, neither.
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { EngineContext, Ruleset } from '../../engine.ts';
 import type { Tx } from '../../db/connect.ts';
@@ -24,6 +23,7 @@ import type { SubjectRefs } from '../subject-refs.ts';
 import { col } from '../predicates.ts';
 import { leavesOf, partitionTable, rangeLeaf, type RangePartition } from './catalog.ts';
 import { judgePartition, type KeptReason } from './decide.ts';
+import { newBatchId } from '../../evidence/batch-id.ts';
 
 /** Rows read, hashed and inserted per step: bounded memory whatever the partition's size. */
 const CHUNK_ROWS = 4_000;
@@ -88,7 +88,7 @@ export async function dropPartition(
     const verdict = await judgePartition(tx, rules, p, part, now, holds, refs);
     if (!verdict.whole) return { kept: verdict.reason, rows: verdict.rows } as const;
 
-    const batchId = randomUUID();
+    const batchId = newBatchId();
     const actor = (await one<{ actor: string }>(tx, sql`SELECT actor FROM lethe.runs WHERE id = ${scan.runId}`))!.actor;
     const base = { runId: scan.runId, policyId: p.id, policyVersion: p.version, category: p.category, classification: p.classification,
       trigger: scan.trigger, partner: null, actor, occurredAt: now };
