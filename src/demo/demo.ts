@@ -146,7 +146,7 @@ export async function runDemo(cfg: Config, registry: JobRegistry, log: Logger, c
 const OBJECT_RETRY_ROUNDS = 3;
 
 async function retryObjects(ctx: EngineContext, rules: Parameters<typeof executeErasure>[1]): Promise<void> {
-  const rt = objectRuntime(rules.stores, { baseDelayMs: 200, maxDelayMs: 1000 });
+  const rt = objectRuntime(rules, { baseDelayMs: 200, maxDelayMs: 1000 });
   try {
     for (let round = 0; round < OBJECT_RETRY_ROUNDS; round++) {
       const [left] = await rows<{ n: string }>(ctx.db, sql`SELECT count(*)::text AS n FROM lethe.object_deletions WHERE status = 'pending'`);

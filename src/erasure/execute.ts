@@ -33,7 +33,7 @@ export async function executeErasure(ctx: EngineContext, rules: Ruleset, request
   if (!req) throw new Error(`erasure request ${requestId} does not exist`);
   if (req.status !== 'received' && req.status !== 'in_progress') return req.status;
   // Store credentials are checked before anything is destroyed.
-  const objects = objectRuntime(rules.stores);
+  const objects = objectRuntime(rules);
   try {
     return await erase(ctx, rules, requestId, req, { ...opts, taskDue }, async () => {
       // The subject's files: each deleted, or attempted and left pending for `lethe worker`.

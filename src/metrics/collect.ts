@@ -100,10 +100,10 @@ export async function collectMetrics(db: Executor, now: Date, dueNow?: DueNow): 
   gauge(registry, 'lethe_destruction_tasks_overdue_oldest_seconds', 'Seconds the oldest overdue destruction task is past its deadline').set(tasks.oldestOverdueSeconds);
 
   // Files in object storage whose records were destroyed (src/objects/).
-  const objects = gauge(registry, 'lethe_objects', 'Files of destroyed records by store and status (pending, deleted, failed)', ['store', 'status']);
+  const objects = gauge(registry, 'lethe_objects', 'Files of destroyed records by store and status (pending, deleted, failed, kept: another record still points to it)', ['store', 'status']);
   const objectsOldest = gauge(registry, 'lethe_objects_pending_oldest_seconds', 'Seconds the oldest pending file deletion has waited since its record was destroyed', ['store']);
   for (const c of await storeCounts(db, now)) {
-    for (const status of ['pending', 'deleted', 'failed'] as const) objects.set({ store: c.store, status }, c[status]);
+    for (const status of ['pending', 'deleted', 'failed', 'kept'] as const) objects.set({ store: c.store, status }, c[status]);
     objectsOldest.set({ store: c.store }, c.oldest_pending_seconds);
   }
   return { contentType: registry.contentType, text: `${await registry.metrics()}\n${await batchDurations(db)}` };

@@ -17,7 +17,7 @@ export interface DeletionRow extends Record<string, unknown> {
   bucket: string | null;
   object_key: string | null;
   object_ref: string;
-  status: 'pending' | 'deleted' | 'failed';
+  status: 'pending' | 'deleted' | 'failed' | 'kept';
   run_id: string;
   batch_id: string;
   policy_id: string;
@@ -61,6 +61,18 @@ export async function settleDeleted(db: Db, keys: Keys, id: string, result: { ve
     await appendEvidence(tx, keys, newBatchId(), [evidenceOf(moved, 'object_deleted', fields, moved.actor, now)], now);
     return true;
   });
+}
+
+/**
+ * Another row still points to the file (shared.ts): the row settles as kept, its copy of the
+ * pointer cleared, and no evidence — the file's one evidence record is written when the last
+ * record pointing to it is destroyed and the file with it.
+ */
+export async function settleKept(db: Db, id: string, reason: string, now: Date): Promise<boolean> {
+  const moved = await rows<{ id: string }>(db, sql`UPDATE lethe.object_deletions SET status = 'kept', bucket = NULL, object_key = NULL,
+      finished_at = ${now}, last_error = ${reason}
+    WHERE id = ${id}::uuid AND status = 'pending' RETURNING id::text`);
+  return moved.length > 0;
 }
 
 /**

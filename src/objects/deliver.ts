@@ -9,8 +9,9 @@ import { rows } from '../db/sql.ts';
 import { backoffMs } from '../partners/deliver.ts';
 import { describeError } from '../log.ts';
 import { ObjectRefusedError, ObjectStoreError, deleteObject, remainingVersions, s3Client } from './client.ts';
-import { DELETION_COLUMNS, isDeletionId, settleDeleted, settleFailed, type DeletionRow } from './deletions.ts';
+import { DELETION_COLUMNS, isDeletionId, settleDeleted, settleFailed, settleKept, type DeletionRow } from './deletions.ts';
 import type { CredentialLookup, Store, StoreRegistry } from './stores.ts';
+import { stillPointedFrom, type PointerColumn } from './shared.ts';
 import { DEFAULT_RETRY_MAX_MS } from './stores.ts';
 
 /** A store that refuses (Object Lock, retention, a bucket policy) gets this many tries at most. */
@@ -30,7 +31,11 @@ export const DEFAULT_OBJECT_DELIVERY: ObjectDeliveryOptions = { maxDelayMs: 3_60
 export class ObjectRuntime {
   private readonly clients = new Map<string, S3Client>();
 
-  constructor(readonly stores: StoreRegistry, readonly delivery: ObjectDeliveryOptions = DEFAULT_OBJECT_DELIVERY) {}
+  /** `pointers`: per store, the columns whose rows may still point to a file (shared.ts). */
+  constructor(
+    readonly stores: StoreRegistry, readonly pointers: ReadonlyMap<string, readonly PointerColumn[]>,
+    readonly delivery: ObjectDeliveryOptions = DEFAULT_OBJECT_DELIVERY,
+  ) {}
 
   client(store: Store): S3Client {
     let c = this.clients.get(store.id);
@@ -51,6 +56,8 @@ export type ObjectOutcome =
   | { kind: 'deleted'; versions: number; absent: boolean }
   | { kind: 'retry'; storeId: string; attempts: number; delayMs: number; reason: string }
   | { kind: 'failed'; reason: string }
+  /** A row lethe did not destroy still points to the file: it stays, for that row's own destruction. */
+  | { kind: 'kept'; reason: string }
   | { kind: 'skipped'; reason: string };
 
 export async function deliverObject(ctx: EngineContext, rt: ObjectRuntime, deletionId: string): Promise<ObjectOutcome> {
@@ -62,6 +69,8 @@ export async function deliverObject(ctx: EngineContext, rt: ObjectRuntime, delet
   if (!store) return settle(ctx, r, { kind: 'failed', reason: `store ${r.store_id} is not in the store registry` }, log);
   if (r.bucket === null || r.object_key === null) return settle(ctx, r, { kind: 'failed', reason: 'the pointer was cleared before the object was deleted' }, log);
   const loc = { bucket: r.bucket, key: r.object_key };
+  const users = await stillPointedFrom(ctx.db, rt.pointers.get(store.id) ?? [], loc);
+  if (users.length > 0) return settle(ctx, r, { kind: 'kept', reason: `still pointed to from ${users.join(', ')}` }, log);
   const client = rt.client(store);
   let outcome: ObjectOutcome;
   try {
@@ -105,6 +114,9 @@ async function settle(ctx: EngineContext, r: DeletionRow, o: ObjectOutcome, log:
     await ctx.db.execute(sql`UPDATE lethe.object_deletions SET next_attempt_at = ${new Date(now.getTime() + o.delayMs)}, last_error = ${o.reason}
       WHERE id = ${r.id}::uuid AND status = 'pending'`);
     log.warn({ reason: o.reason, retryInMs: o.delayMs }, 'object not deleted; will retry');
+  } else if (o.kind === 'kept') {
+    await settleKept(ctx.db, r.id, o.reason, now);
+    log.info({ reason: o.reason }, 'object kept: a record lethe keeps still points to it; it goes with the last of them');
   } else if (o.kind === 'failed') {
     await settleFailed(ctx.db, ctx.keys, r.id, o.reason, now);
     log.error({ reason: o.reason }, 'object deletion failed: an operator must follow it up (lethe objects status)');

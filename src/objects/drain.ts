@@ -12,6 +12,8 @@ export interface DrainResult {
   deleted: number;
   /** Attempted and not deleted: pending a retry, or failed for good. */
   notDeleted: number;
+  /** Not deleted because a record lethe keeps still points to the file (shared.ts). */
+  kept: number;
 }
 
 /** Objects of the run that have not had an attempt settle yet. */
@@ -31,7 +33,7 @@ export async function retryDueObjects(ctx: EngineContext, rt: ObjectRuntime): Pr
 }
 
 async function attempt(ctx: EngineContext, rt: ObjectRuntime, todo: { id: string; store_id: string }[]): Promise<DrainResult> {
-  const result: DrainResult = { deleted: 0, notDeleted: 0 };
+  const result: DrainResult = { deleted: 0, notDeleted: 0, kept: 0 };
   if (todo.length === 0) return result;
   const byStore = new Map<string, string[]>();
   for (const r of todo) byStore.set(r.store_id, [...(byStore.get(r.store_id) ?? []), r.id]);
@@ -44,6 +46,7 @@ async function attempt(ctx: EngineContext, rt: ObjectRuntime, todo: { id: string
         try {
           const o = await deliverObject(ctx, rt, id);
           if (o.kind === 'deleted') result.deleted++;
+          else if (o.kind === 'kept') result.kept++;
           else if (o.kind !== 'skipped') result.notDeleted++;
         } catch (e) {
           // PostgreSQL itself failed: the row keeps its lease and the worker retries it later.

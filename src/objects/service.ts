@@ -10,7 +10,9 @@ import type { JobContext, JobRegistry } from '../pipeline/workers.ts';
 import type { Queues } from '../pipeline/queues.ts';
 import { bucketVersioning } from './client.ts';
 import { DEFAULT_OBJECT_DELIVERY, ObjectRuntime, type ObjectDeliveryOptions } from './deliver.ts';
-import { assertStoreCredentials, type StoreRegistry } from './stores.ts';
+import { assertStoreCredentials } from './stores.ts';
+import { pointerColumnsByStore } from './shared.ts';
+import type { Ruleset } from '../engine.ts';
 import { startObjectWorkers } from './workers.ts';
 import { enqueueDueDeletions } from './sweep.ts';
 
@@ -36,18 +38,21 @@ export async function assertVersioningMatches(runtime: ObjectRuntime, log: Logge
   }
 }
 
-/** Checks the stores' credentials at once: a missing variable stops the process, not a deletion. */
-export function objectRuntime(stores: StoreRegistry, delivery: Partial<ObjectDeliveryOptions> = {}): ObjectRuntime {
+/**
+ * The stores and the policies' pointer columns (a file still pointed to is kept). Checks the
+ * stores' credentials at once: a missing variable stops the process, not a deletion.
+ */
+export function objectRuntime(rules: Pick<Ruleset, 'stores' | 'policies'>, delivery: Partial<ObjectDeliveryOptions> = {}): ObjectRuntime {
   const options = { ...DEFAULT_OBJECT_DELIVERY, ...delivery };
-  options.credentials ??= stores.credentials;
-  assertStoreCredentials(stores, options.credentials);
-  return new ObjectRuntime(stores, options);
+  options.credentials ??= rules.stores.credentials;
+  assertStoreCredentials(rules.stores, options.credentials);
+  return new ObjectRuntime(rules.stores, pointerColumnsByStore(rules.policies), options);
 }
 
 export async function startObjectService(
   base: Base, jobs: JobRegistry, opts: { connection: RedisClient; prefix: string; queues: Queues; everyMs: number; delivery?: Partial<ObjectDeliveryOptions> },
 ): Promise<ObjectService> {
-  const runtime = objectRuntime(base.rules.stores, opts.delivery);
+  const runtime = objectRuntime(base.rules, opts.delivery);
   await assertVersioningMatches(runtime, base.log);
   const workers = await startObjectWorkers(base, jobs, runtime, opts);
   // A pending row is left alone for one interval: its own job normally takes it first.

@@ -10,6 +10,8 @@ export interface StoreCounts {
   pending: number;
   deleted: number;
   failed: number;
+  /** Not deleted: a record lethe keeps still points to the file (src/objects/shared.ts). */
+  kept: number;
   /** Seconds the oldest pending deletion has waited since its record was destroyed; 0 when none. */
   oldest_pending_seconds: number;
 }
@@ -39,11 +41,11 @@ const iso = (v: string) => new Date(v).toISOString();
 export async function storeCounts(db: Executor, now: Date): Promise<StoreCounts[]> {
   const counts = await rows<Record<string, string>>(db, sql`SELECT store_id,
       count(*) FILTER (WHERE status = 'pending')::text AS pending, count(*) FILTER (WHERE status = 'deleted')::text AS deleted,
-      count(*) FILTER (WHERE status = 'failed')::text AS failed,
+      count(*) FILTER (WHERE status = 'failed')::text AS failed, count(*) FILTER (WHERE status = 'kept')::text AS kept,
       coalesce(floor(extract(epoch FROM ${now}::timestamptz - min(created_at) FILTER (WHERE status = 'pending'))), 0)::text AS oldest
     FROM lethe.object_deletions GROUP BY store_id ORDER BY store_id`);
   return counts.map((c) => ({
-    store: c.store_id!, pending: Number(c.pending), deleted: Number(c.deleted), failed: Number(c.failed),
+    store: c.store_id!, pending: Number(c.pending), deleted: Number(c.deleted), failed: Number(c.failed), kept: Number(c.kept),
     oldest_pending_seconds: Math.max(0, Number(c.oldest)),
   }));
 }

@@ -39,7 +39,7 @@ export async function sweep(
 ): Promise<SweepResult> {
   const chosen = rules.policies.filter((p) => !opts.policyIds || opts.policyIds.includes(p.id));
   // Store credentials are checked before anything is destroyed.
-  const objects = objectRuntime(rules.stores);
+  const objects = objectRuntime(rules);
   const now = ctx.clock.now();
   const runId = await createRun(ctx.db, { kind: 'sweep', trigger: 'expiry', actor: opts.actor, at: now });
   const connection = redisConnection(config.redisUrl);

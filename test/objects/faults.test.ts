@@ -62,7 +62,7 @@ describe('object stores that fail', () => {
     const r = await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
     // No hold here: chk-held is due as well.
     expect(r.policies[0]).toMatchObject({ destroyed: 5 });
-    expect(r.objects).toEqual({ deleted: 0, notDeleted: 6 });
+    expect(r.objects).toEqual({ deleted: 0, notDeleted: 6, kept: 0 });
     expect(await count(t.db, 'lethe.object_deletions', sql`status = 'pending' AND last_error IS NOT NULL AND bucket IS NOT NULL`)).toBe(6);
     expect(await evidence('object_deleted')).toBe(0);
     s3.fault = 'none';

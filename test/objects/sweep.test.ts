@@ -60,7 +60,7 @@ describe('objects of destroyed records', () => {
     expect(result.policies[0]).toMatchObject({ destroyed: 4, held: 1 });
     for (const key of ['2026/10/selfie one.jpg']) expect(await s3.exists(FACES, key)).toBe(false);
     for (const key of ['proofs/income 1.pdf', 'proofs/3.pdf']) expect(await s3.exists(DOCS, key)).toBe(false);
-    expect(result.objects).toEqual({ deleted: 4, notDeleted: 0 });
+    expect(result.objects).toEqual({ deleted: 4, notDeleted: 0, kept: 0 });
     expect(await count(t.db, 'lethe.object_deletions', sql`status <> 'deleted'`)).toBe(0);
   });
 
@@ -130,7 +130,7 @@ describe('objects of destroyed records', () => {
   it('a second sweep finds nothing more to delete', async () => {
     const cfg = testConfig(t, { LETHE_QUEUE_PREFIX: q.prefix });
     const again = await sweep(ctx, rules, cfg, registry, { actor: 'operator:test' });
-    expect(again.objects).toEqual({ deleted: 0, notDeleted: 0 });
+    expect(again.objects).toEqual({ deleted: 0, notDeleted: 0, kept: 0 });
     expect((await objectEvidence()).length).toBe(4);
   });
 });

@@ -74,7 +74,7 @@ describe.skipIf(skipWithoutRgw('test/objects/versioned-sweep.test.ts'))('a sweep
     const r = await rules(FACES, DOCS);
     await addHold(ctx, r, { subject: 'P-HELD', reason: 'litigation', actor: 'test' });
     const result = await sweep(ctx, r, cfg, registry, { actor: 'operator:test' });
-    expect(result.objects).toEqual({ deleted: 4, notDeleted: 0 });
+    expect(result.objects).toEqual({ deleted: 4, notDeleted: 0, kept: 0 });
 
     const ev = await evidence();
     expect(ev.all.map((e) => e.action)).toEqual(Array(4).fill('object_deleted'));

@@ -79,7 +79,7 @@ describe.skipIf(skipWithoutRgw('test/objects/versioned.test.ts'))('versioned buc
 
   describe('the start-up check of each store\'s versioning', () => {
     const check = (stores: ReturnType<TestRgw['store']>[]) => {
-      const rt = objectRuntime(rgw.registry(stores));
+      const rt = objectRuntime({ stores: rgw.registry(stores), policies: [] });
       return assertVersioningMatches(rt, silentLogger).finally(() => rt.close());
     };
 

@@ -10,8 +10,9 @@ export const objectsStatusCommand: Command = {
   help: `Usage: lethe objects status [--json]
 
 Per store of the store registry (LETHE_STORES, default ./stores.yaml): files whose records were
-destroyed and that are still pending deletion, deleted, and failed (the store refused, e.g.
-Object Lock or a retention period, or gave up after its last attempt). Then every pending file
+destroyed and that are still pending deletion, deleted, failed (the store refused, e.g.
+Object Lock or a retention period, or gave up after its last attempt), and kept (a record lethe
+keeps — not due, held — still points to the file; it goes with the last record pointing to it). Then every pending file
 with its attempts and last error, and every failed one: an operator must follow those up.
 Files are shown by their deletion id and object ref, never by key or URI; times in
 LETHE_TIMEZONE (--json: ISO 8601 UTC). Exit 0 whatever the state: this reports, it does not judge.
@@ -29,8 +30,8 @@ Examples:
         return 0;
       }
       if (s.stores.length === 0) io.out('no files to delete: no destroyed record pointed to object storage');
-      else io.out(table(['store', 'pending', 'oldest pending', 'deleted', 'failed'],
-        s.stores.map((c) => [c.store, String(c.pending), c.pending > 0 ? `${c.oldest_pending_seconds} s` : '', String(c.deleted), String(c.failed)])));
+      else io.out(table(['store', 'pending', 'oldest pending', 'deleted', 'failed', 'kept'],
+        s.stores.map((c) => [c.store, String(c.pending), c.pending > 0 ? `${c.oldest_pending_seconds} s` : '', String(c.deleted), String(c.failed), String(c.kept)])));
       if (s.pending.length > 0) {
         io.out('\npending (lethe worker retries these):');
         io.out(table(['deletion', 'store', 'policy', 'attempts', 'waiting', 'next attempt', 'last error'],

@@ -46,14 +46,14 @@ Examples:
         },
       });
       bar.end();
-      if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies, objects: { deleted: result.objects.deleted, not_deleted: result.objects.notDeleted } });
+      if (flags.json) printJson(io, { run_id: result.runId, policies: result.policies, objects: { deleted: result.objects.deleted, not_deleted: result.objects.notDeleted, kept: result.objects.kept } });
       else {
         const children = result.policies.reduce((a, p) => a + p.children, 0);
         io.out(`Sweep ${result.runId} finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n${countsTable(result.policies, 'sweep')}`);
         if (children > 0) io.out(`\n${children} child rows destroyed with their records.`);
         const o = result.objects;
-        if (o.deleted + o.notDeleted > 0) {
-          io.out(`\n${o.deleted} files deleted from object storage${o.notDeleted > 0 ? `; ${o.notDeleted} not deleted yet (lethe objects status; lethe worker retries them)` : ''}.`);
+        if (o.deleted + o.notDeleted + o.kept > 0) {
+          io.out(`\n${o.deleted} files deleted from object storage${o.notDeleted > 0 ? `; ${o.notDeleted} not deleted yet (lethe objects status; lethe worker retries them)` : ''}${o.kept > 0 ? `; ${o.kept} kept: records lethe keeps still point to them` : ''}.`);
         }
       }
       return result.policies.some((p) => p.failed > 0) ? 1 : 0;

@@ -72,7 +72,7 @@ export function objectsSection(o: Overview): string {
   const byStore = new Map(o.work.objects.map((c) => [c.store, c]));
   const stores = [...new Set([...o.stores, ...byStore.keys()])].sort();
   const rows = stores.map((s) => {
-    const c = byStore.get(s) ?? { store: s, pending: 0, deleted: 0, failed: 0, oldest_pending_seconds: 0 };
+    const c = byStore.get(s) ?? { store: s, pending: 0, deleted: 0, failed: 0, kept: 0, oldest_pending_seconds: 0 };
     return `<tr data-store=${attr(s)}><td><code>${esc(s)}</code></td><td class="n pending">${n(c.pending)}</td><td class="n">${n(c.deleted)}</td>`
       + `<td class="n failed${c.failed > 0 ? ' warn' : ''}">${n(c.failed)}</td><td>${c.pending > 0 ? esc(humanAge(c.oldest_pending_seconds)) : ''}</td></tr>`;
   }).join('');
