@@ -265,6 +265,11 @@ const INDEXES: [name: string, table: LenderTable, columns: string][] = [
   ['data_sharing_ledger_ended_at_id_idx', 'data_sharing_ledger', 'ended_at, id'],
   ['paper_archive_boxes_closed_at_id_idx', 'paper_archive_boxes', 'closed_at, id'],
   ['paper_archive_boxes_customer_id_idx', 'paper_archive_boxes', 'customer_id'],
+  // Before a file is deleted lethe asks whether another row still points to it (src/objects/shared.ts):
+  // one index lookup per pointer column, in the bucket of the store the pack's `objects:` names.
+  ['face_verifications_image_key_idx', 'face_verifications', "lethe.object_key(image_uri, 'lender-face')"],
+  ['loan_application_documents_storage_key_idx', 'loan_application_documents', "lethe.object_key(storage_uri, 'lender-loan-docs')"],
+  ['sales_recordings_storage_key_idx', 'sales_recordings', "lethe.object_key(storage_uri, 'lender-sales-recordings')"],
 ];
 
 /**
@@ -295,7 +300,10 @@ export async function createLenderSchema(db: Executor): Promise<void> {
     await db.execute(sql.raw(`ALTER TABLE public.${table} ADD CONSTRAINT ${name}
       FOREIGN KEY (${column}) REFERENCES public.${parent} (id) ON DELETE ${onDelete ?? 'NO ACTION'}`));
   }
+  // The pointer indexes need lethe's schema (lethe.object_key): made here once `lethe migrate` ran.
+  const [fn] = await rows<{ ok: boolean }>(db, sql`SELECT to_regprocedure('lethe.object_key(text,text)') IS NOT NULL AS ok`);
   for (const [name, table, columns] of INDEXES) {
+    if (columns.startsWith('lethe.') && !fn?.ok) continue;
     await db.execute(sql.raw(`CREATE INDEX IF NOT EXISTS ${name} ON public.${table} (${columns})`));
   }
 }

@@ -28,6 +28,8 @@ export interface IndexInfo {
   name: string;
   /** Key columns in order; null for an expression. */
   columns: (string | null)[];
+  /** The index's expressions as PostgreSQL prints them (pg_get_expr), or null. */
+  expressions?: string | null;
 }
 
 export interface TableInfo extends TableRef {
@@ -113,8 +115,8 @@ export async function readTables(db: Executor, names: readonly string[]): Promis
       nullable: !r.not_null,
     });
   }
-  const idx = await rows<{ schema: string; table: string; index: string; columns: (string | null)[] }>(db, sql`
-    SELECT n.nspname AS schema, t.relname AS table, i.relname AS index,
+  const idx = await rows<{ schema: string; table: string; index: string; columns: (string | null)[]; expressions: string | null }>(db, sql`
+    SELECT n.nspname AS schema, t.relname AS table, i.relname AS index, pg_get_expr(ix.indexprs, ix.indrelid) AS expressions,
            ARRAY(SELECT a.attname::text
                    FROM generate_subscripts(ix.indkey, 1) AS k(pos)
                    LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[k.pos]
@@ -125,7 +127,7 @@ export async function readTables(db: Executor, names: readonly string[]): Promis
       JOIN pg_namespace n ON n.oid = t.relnamespace
      WHERE n.nspname || '.' || t.relname = ANY(${arrayParam(names)}::text[])
      ORDER BY i.relname`);
-  for (const r of idx) tables.get(`${r.schema}.${r.table}`)?.indexes.push({ name: r.index, columns: r.columns });
+  for (const r of idx) tables.get(`${r.schema}.${r.table}`)?.indexes.push({ name: r.index, columns: r.columns, expressions: r.expressions });
   return tables;
 }
 

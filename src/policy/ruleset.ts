@@ -4,7 +4,7 @@ import { makeRuleset, type Ruleset } from '../engine.ts';
 import { columnTypesFrom } from '../destroy/columns.ts';
 import { checkCatalog, columnTypeMap } from './catalog.ts';
 import type { Policy } from './types.ts';
-import { checkPolicyStores } from '../objects/check.ts';
+import { checkPolicyStores, pointerIndexWarnings } from '../objects/check.ts';
 import { makeStoreRegistry, type StoreRegistry } from '../objects/stores.ts';
 
 /**
@@ -21,5 +21,5 @@ export async function buildRuleset(
   // Only the stores the policies name: their credentials are what a sweep, worker or serve needs.
   const named = new Set(policies.flatMap((p) => [...p.objects, ...p.children.flatMap((c) => c.objects)]).map((o) => o.store));
   const used = makeStoreRegistry(stores.file, stores.stores.filter((s) => named.has(s.id)), stores.credentials);
-  return { ruleset: makeRuleset(policies, types, used), warnings: report.warnings };
+  return { ruleset: makeRuleset(policies, types, used), warnings: [...report.warnings, ...pointerIndexWarnings(policies, stores, report.tables)] };
 }

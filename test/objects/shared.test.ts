@@ -78,6 +78,21 @@ describe('files shared by records', () => {
     expect(await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)).toBe(0);
   });
 
+  it('policies check says which index makes the question cheap, and the question uses it', async () => {
+    const stores = s3.registry([s3.store('faces', FACES), s3.store('docs', DOCS)]);
+    const before = (await buildRuleset(t.db, await loadPolicies(policyDir()), stores)).warnings.map((w) => w.message);
+    expect(before).toContain(`objects[0].column: no index on lethe.object_key(photo, '${FACES}'), so before each file of store faces is deleted lethe reads all of app.liveness_checks for rows still pointing to it; create one: CREATE INDEX ON app.liveness_checks (lethe.object_key(photo, '${FACES}'))`);
+    expect(before.filter((m) => m.startsWith('children[0].objects[0].column: no index on lethe.object_key(blob_path'))).toHaveLength(1);
+    await t.db.execute(sql.raw(`CREATE INDEX ON app.liveness_checks (lethe.object_key(photo, '${FACES}'))`));
+    const after = (await buildRuleset(t.db, await loadPolicies(policyDir()), stores)).warnings.map((w) => w.message);
+    expect(after.filter((m) => m.includes('lethe.object_key(photo'))).toEqual([]);
+    const plan = await t.db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      return rows<{ 'QUERY PLAN': string }>(tx, sql`EXPLAIN SELECT 1 FROM app.liveness_checks t WHERE lethe.object_key(t.photo::text, ${FACES}::text) = ${'2026/11/fresh.jpg'}`);
+    });
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+  });
+
   it('deletes the file with the last record that points to it, once that one is due', async () => {
     const later = { ...ctx, clock: fixedClock(new Date(NOW.getTime() + 30 * 86_400_000)) };
     const second = await sweep(later, rules, cfg, registry, { actor: 'operator:test' });

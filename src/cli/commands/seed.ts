@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { openPostgres } from '../../db/connect.ts';
 import { assertReachable } from '../../db/reachable.ts';
 import { createLenderSchema } from '../../lender/schema.ts';
+import { migrateServer } from '../../db/migrate.ts';
 import { seedLender } from '../../lender/seed.ts';
 import { takenLenderTables } from '../../lender/occupied.ts';
 import { redactUrl } from '../../redact.ts';
@@ -16,13 +17,14 @@ const MAX_SEED_CUSTOMERS = 10_000_000;
 export const seedCommand: Command = {
   help: `Usage: lethe seed [--customers N] [--append] [--json]
 
-Creates the reference lender's tables in DATABASE_URL (schema public: customers, loan
+Migrates lethe's schema into DATABASE_URL (as lethe migrate does), then creates the reference
+lender's tables there (schema public: customers, loan
 applications and their documents, loans, transactions, KYC records, consents, marketing
 profiles, device events, credit records, sales recordings, face verifications, complaints,
 access logs, a data-sharing ledger, paper archive boxes) and fills them with --customers
 synthetic customers (default ${DEFAULT_SEED_CUSTOMERS}) and everything that hangs off them, dated around now:
 some already past their retention, some not yet. It is the data the shipped policies in
-./policies act on, so you can try migrate, plan, sweep, worker and serve on PostgreSQL.
+./policies act on, so you can try plan, sweep, worker and serve on PostgreSQL.
 
 Refuses a database where a table of those names exists that lethe seed did not create (your
 own data: it is never written into), and one where its tables already hold rows, unless
@@ -53,12 +55,14 @@ Examples:
       }
       if (!flags.json) io.err(`lethe seed: writing ${customers} synthetic customers and their records into ${redactUrl(cfg.databaseUrl!)}…`);
       const started = Date.now();
+      // lethe's own schema first: the lender's pointer indexes are made with lethe.object_key.
+      await migrateServer(cfg.databaseUrl!);
       await createLenderSchema(database.db);
       const seeded = await seedLender(database.db, { customers });
       if (flags.json) printJson(io, { database: redactUrl(cfg.databaseUrl!), appended: Boolean(flags.append), seeded });
       else {
         io.out(`${table(['table', 'rows written'], Object.entries(seeded).map(([t, n]) => [`public.${t}`, n]))}\n`);
-        io.out(`Seeded in ${((Date.now() - started) / 1000).toFixed(1)} s. Next:\n  npx lethe migrate\n  npx lethe policies check --db\n  npx lethe plan`);
+        io.out(`Seeded in ${((Date.now() - started) / 1000).toFixed(1)} s. Next:\n  npx lethe policies check --db\n  npx lethe plan`);
       }
       return 0;
     } finally {
