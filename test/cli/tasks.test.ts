@@ -40,6 +40,7 @@ describe('lethe tasks', () => {
     expect(JSON.parse(swept.stdout).policies[0]).toMatchObject({ id: 'paper-loan-applications', action: 'manual', due: 4, tasked: 4, destroyed: 0 });
     expect(await count(t.db, 'paper_archive_boxes')).toBe(7);
     const again = await runCli(['sweep', '--json'], as('wang'));
+    expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).policies[0]).toMatchObject({ tasked: 0 });
   }, SLOW);
 
