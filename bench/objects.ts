@@ -17,8 +17,8 @@ import { loadConfig } from '../src/config.ts';
 import { deriveKeys } from '../src/crypto/keys.ts';
 import { systemClock } from '../src/clock.ts';
 import { createLogger } from '../src/log.ts';
-import { makeRuleset } from '../src/engine.ts';
-import { columnTypesFrom } from '../src/destroy/columns.ts';
+import { loadPolicies } from '../src/policy/load.ts';
+import { buildRuleset } from '../src/policy/ruleset.ts';
 import { makeStoreRegistry } from '../src/objects/stores.ts';
 import { objectRef } from '../src/objects/pointers.ts';
 import { startObjectService } from '../src/objects/service.ts';
@@ -30,6 +30,26 @@ const DB = 'lethe_bench_objects';
 const BUCKET = 'bench-objects';
 const SECRET = 'bench-objects-secret-0123456789abcdef0123456789';
 const TIMEOUT_MS = 300_000;
+/** Rows of the records' table that stay, each pointing to a file of its own. */
+const KEPT_ROWS = 100_000;
+/** The policy whose records' files the bench deletes: its `objects:` column is what is asked. */
+const POLICY = `id: bench-documents
+title: bench documents
+category: face-image
+classification: C3
+basis: [个人信息保护法 第四十七条]
+source:
+  table: public.bench_documents
+  key: id
+  subject: customer_id
+trigger:
+  kind: expiry
+  from: uploaded_at
+retain: P30D
+action: delete
+objects:
+  - { column: uri, store: bench }
+`;
 
 export interface ObjectBenchResult {
   files: number;
@@ -65,7 +85,17 @@ export async function runObjectBench(o: { host: string; files?: number; concurre
   const ctx = { db: database.db, keys, clock: systemClock, log: createLogger('error') };
   const stores = makeStoreRegistry('bench', [{ id: 'bench', kind: 's3', endpoint, region: 'us-east-1', bucket: BUCKET, accessKeyEnv: 'BENCH_KEY', secretKeyEnv: 'BENCH_SECRET',
     pathStyle: true, versioned: false, maxConcurrency, maxAttempts: 5, timeoutMs: 10_000, retryBaseMs: 100 }], () => 'S3RVER');
-  const rules = makeRuleset([], columnTypesFrom(new Map()), stores);
+  // The records' table as a purge leaves it: their rows gone, other rows' files still pointed to —
+  // so every deletion first asks whether a row still points to its file (src/objects/shared.ts),
+  // an index lookup on lethe.object_key as `policies check --db` recommends.
+  await database.db.execute(sql.raw(`CREATE TABLE public.bench_documents (id bigint PRIMARY KEY, customer_id bigint NOT NULL, uri text, uploaded_at timestamptz NOT NULL);
+    INSERT INTO public.bench_documents SELECT g, g % 5000, 's3://${BUCKET}/kept/' || g || '.jpg', now() FROM generate_series(1, ${KEPT_ROWS}) g;
+    CREATE INDEX ON public.bench_documents (uploaded_at, id); CREATE INDEX ON public.bench_documents (customer_id);
+    CREATE INDEX ON public.bench_documents (lethe.object_key(uri, '${BUCKET}')); ANALYZE public.bench_documents;`));
+  const policies = mkdtempSync(join(tmpdir(), 'lethe-bench-objects-policies-'));
+  writeFileSync(join(policies, 'bench-documents.yaml'), POLICY);
+  const { ruleset: rules } = await buildRuleset(database.db, await loadPolicies(policies), stores);
+  rmSync(policies, { recursive: true, force: true });
   const connection = redisConnection(config.redisUrl);
   const queues = new Queues(connection, prefix);
   try {
@@ -80,7 +110,7 @@ export async function runObjectBench(o: { host: string; files?: number; concurre
     await database.db.execute(sql`INSERT INTO lethe.object_deletions (id, store_id, bucket, object_key, object_ref, run_id, batch_id, policy_id,
         policy_version, category, classification, trigger, actor, table_name, record_ref, next_attempt_at, created_at)
       SELECT u.id, 'bench', ${BUCKET}, u.k, u.ref, ${randomUUID()}::uuid, ${randomUUID()}::uuid, 'bench', 'bench', 'face-image', 'C3', 'expiry',
-        'bench', 'public.bench', u.ref, ${now}, ${now}
+        'bench', 'public.bench_documents', u.ref, ${now}, ${now}
       FROM unnest(${arrayParam(ids)}::uuid[], ${arrayParam(names)}::text[], ${arrayParam(names.map((k) => objectRef(keys, 'bench', { bucket: BUCKET, key: k })))}::text[]) AS u(id, k, ref)`);
     const service = await startObjectService({ ...ctx, rules, config, enqueue: queues.enqueue }, jobs, { connection, prefix, queues, everyMs: 60_000 });
     const started = Date.now();
@@ -111,7 +141,7 @@ export async function runObjectBench(o: { host: string; files?: number; concurre
 }
 
 export function reportObjectBench(r: ObjectBenchResult): boolean {
-  console.log(`object deletion            ${r.deleted} of ${r.files} files deleted (${r.failed} failed) in ${r.seconds.toFixed(1)} s = ${r.rate.toFixed(0)} files/s against a local S3 server (s3rver), max_concurrency ${r.maxConcurrency}; each file: HEAD, DELETE, post-check HEAD, one evidence record`);
+  console.log(`object deletion            ${r.deleted} of ${r.files} files deleted (${r.failed} failed) in ${r.seconds.toFixed(1)} s = ${r.rate.toFixed(0)} files/s against a local S3 server (s3rver), max_concurrency ${r.maxConcurrency}; each file: a look for rows still pointing to it (${KEPT_ROWS} kept rows, indexed), HEAD, DELETE, post-check HEAD, one evidence record`);
   mkdirSync('bench/results', { recursive: true });
   const file = 'bench/results/latest.json';
   const prior = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : {};
