@@ -7,7 +7,7 @@ import { shown } from '../policy/catalog-rules.ts';
 import type { StoreRegistry } from './stores.ts';
 
 export function checkPolicyStores(policies: readonly Policy[], stores: StoreRegistry): PolicyProblem[] {
-  const problems: PolicyProblem[] = [];
+  const problems: PolicyProblem[] = [...checkObjectsAgree(policies)];
   const known = stores.stores.map((s) => s.id).join(', ') || 'none';
   for (const p of policies) {
     const lists: [string, readonly { store: string }[]][] = [['objects', p.objects], ...p.children.map((c, i): [string, readonly { store: string }[]] => [`children.${i}.objects`, c.objects])];
@@ -46,4 +46,41 @@ export function pointerIndexWarnings(policies: readonly Policy[], stores: StoreR
     }
   }
   return warnings;
+}
+
+/**
+ * A column one policy names as pointing to files is a pointer column for every policy that
+ * deletes rows of its table: a policy deleting those rows without listing it would leave each
+ * row's file in storage with nothing left pointing to it — lost to every later sweep. So it is
+ * a problem (exit 2), as is one column named with two stores.
+ */
+export function checkObjectsAgree(policies: readonly Policy[]): PolicyProblem[] {
+  type Named = { store: string; policy: string };
+  const named = new Map<string, Map<string, Named>>();
+  const deleting: { p: Policy; table: TableRef; path: string; objects: readonly { column: string; store: string }[] }[] = [];
+  for (const p of policies) {
+    const tables: [TableRef, string, readonly { column: string; store: string }[], boolean][] = [
+      [p.source, 'source.table', p.objects, p.action.kind === 'delete'],
+      ...p.children.map((c, i): [TableRef, string, readonly { column: string; store: string }[], boolean] => [c, `children.${i}.table`, c.objects, p.action.kind !== 'manual']),
+    ];
+    for (const [table, path, objects, deletes] of tables) {
+      const columns = named.get(qualifiedName(table)) ?? new Map<string, Named>();
+      named.set(qualifiedName(table), columns);
+      for (const o of objects) if (!columns.has(o.column)) columns.set(o.column, { store: o.store, policy: p.id });
+      if (deletes) deleting.push({ p, table, path, objects });
+    }
+  }
+  const problems: PolicyProblem[] = [];
+  for (const d of deleting) {
+    const at = d.p.positions[d.path] ?? { file: d.p.file, line: 1, col: 1 };
+    for (const [column, first] of named.get(qualifiedName(d.table)) ?? []) {
+      const own = d.objects.find((o) => o.column === column);
+      if (!own) {
+        problems.push({ ...at, message: `${d.path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}: policy ${first.policy} names ${qualifiedName(d.table)}.${column} as pointing to files in store ${first.store}, but this policy deletes rows of ${qualifiedName(d.table)} without it: their files would stay in storage with nothing pointing to them; add objects: [{ column: ${column}, store: ${first.store} }]` });
+      } else if (own.store !== first.store) {
+        problems.push({ ...at, message: `${d.path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}: ${qualifiedName(d.table)}.${column} points to files in store ${own.store} here and in store ${first.store} in policy ${first.policy}; one column, one store` });
+      }
+    }
+  }
+  return problems;
 }

@@ -54,17 +54,17 @@ const INSERTS: Record<string, Insert> = {
     SELECT id::text AS id FROM a`,
   'withdrawn-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c}::bigint, ${v ? 'approved' : 'withdrawn'}, 5000, '2005-01-01', ${ts(at)}) RETURNING id),
-    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://x', '2005-01-01' FROM a)
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_front', 'oss://lender-loan-docs/x', '2005-01-01' FROM a)
     SELECT id::text AS id FROM a`,
   // applied_at is NOT NULL: the out-of-scope variant is an approved application filed at the same time.
   'abandoned-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at)
       VALUES (${c}::bigint, ${v ? 'approved' : 'pending'}, 5000, ${ts(at)}, ${v ? ts(at) : sql`NULL`}) RETURNING id),
-    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'income_proof', 'oss://x', '2005-01-01' FROM a)
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'income_proof', 'oss://lender-loan-docs/x', '2005-01-01' FROM a)
     SELECT id::text AS id FROM a`,
   // Out of scope: a withdrawal not yet recorded (no decided_at), whatever its loan_closed_at says.
   'approved-loan-applications': (c, at, v) => sql`WITH a AS (INSERT INTO loan_applications (customer_id, status, amount, applied_at, decided_at, loan_closed_at)
       VALUES (${c}::bigint, ${v ? 'withdrawn' : 'approved'}, 5000, '2005-01-01', ${v ? sql`NULL` : sql`'2005-01-02'::timestamptz`}, ${ts(at)}) RETURNING id),
-    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_back', 'oss://x', '2005-01-01' FROM a)
+    d AS (INSERT INTO loan_application_documents (application_id, kind, storage_uri, uploaded_at) SELECT id, 'id_card_back', 'oss://lender-loan-docs/x', '2005-01-01' FROM a)
     SELECT id::text AS id FROM a`,
   // The two consent policies split the table by purpose: each one's other purpose is the other's (see below).
   'consent-records': (c, at) => sql`INSERT INTO consents (customer_id, purpose, granted_at, withdrawn_at)
@@ -250,7 +250,7 @@ describe('the default policy pack on the reference lender', () => {
     const app = (await one<{ id: string }>(t.db, INSERTS['approved-loan-applications']!(customer, closed)))!.id;
     const [loan] = await rows<{ id: string }>(t.db, sql`INSERT INTO loans (customer_id, application_id, principal, opened_at, settled_at, closed_at)
       VALUES (${customer}::bigint, ${app}::bigint, 5000, '2005-01-03', ${closed.toISOString()}::timestamptz, ${closed.toISOString()}::timestamptz) RETURNING id::text AS id`);
-    const only = (await buildRuleset(t.db, policies.filter((p) => p.id === 'approved-loan-applications'))).ruleset;
+    const only = (await buildRuleset(t.db, policies.filter((p) => p.id === 'approved-loan-applications'), PACK_STORES)).ruleset;
     await sweepInline(ctx, only);
     expect(await count(t.db, 'loan_applications', sql`id = ${app}::bigint`)).toBe(0);
     expect(await count(t.db, 'loan_application_documents', sql`application_id = ${app}::bigint`)).toBe(0);
