@@ -57,6 +57,9 @@ export async function settleDeleted(db: Db, keys: Keys, id: string, result: { ve
         versions = ${result.versions}, absent = ${result.absent}, finished_at = ${now}, last_error = NULL
       WHERE id = ${id}::uuid AND status = 'pending' RETURNING ${DELETION_COLUMNS}`);
     if (!moved) return false;
+    // The same file kept for other records (settleKept): ask again now, it may be theirs to record as gone.
+    await tx.execute(sql`UPDATE lethe.object_deletions SET status = 'pending', next_attempt_at = ${now}, last_error = NULL
+      WHERE status = 'kept' AND store_id = ${moved.store_id} AND object_ref = ${moved.object_ref}`);
     const fields = { versions: result.versions, ...(result.absent ? { absent: true } : {}) };
     await appendEvidence(tx, keys, newBatchId(), [evidenceOf(moved, 'object_deleted', fields, moved.actor, now)], now);
     return true;
@@ -64,13 +67,13 @@ export async function settleDeleted(db: Db, keys: Keys, id: string, result: { ve
 }
 
 /**
- * Another row still points to the file (shared.ts): the row settles as kept, its copy of the
- * pointer cleared, and no evidence — the file's one evidence record is written when the last
- * record pointing to it is destroyed and the file with it.
+ * Another row still points to the file (shared.ts): the row settles as kept, with the reason and
+ * no evidence yet, and keeps its pointer — it is a deletion still owed. It is asked again when
+ * the file's deletion for another record succeeds (settleDeleted) and daily in any case
+ * (sweep.ts: the other row may go outside lethe); its one evidence record comes then.
  */
 export async function settleKept(db: Db, id: string, reason: string, now: Date): Promise<boolean> {
-  const moved = await rows<{ id: string }>(db, sql`UPDATE lethe.object_deletions SET status = 'kept', bucket = NULL, object_key = NULL,
-      finished_at = ${now}, last_error = ${reason}
+  const moved = await rows<{ id: string }>(db, sql`UPDATE lethe.object_deletions SET status = 'kept', finished_at = ${now}, last_error = ${reason}
     WHERE id = ${id}::uuid AND status = 'pending' RETURNING id::text`);
   return moved.length > 0;
 }

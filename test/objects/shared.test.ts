@@ -15,6 +15,9 @@ import { addHold } from '../../src/holds/holds.ts';
 import { verifyEvidence } from '../../src/evidence/verify.ts';
 import { rows } from '../../src/db/sql.ts';
 import { registry } from '../../jobs/index.ts';
+import { objectRuntime } from '../../src/objects/service.ts';
+import { retryDueObjects } from '../../src/objects/drain.ts';
+import { requeueKept } from '../../src/objects/sweep.ts';
 import type { Config } from '../../src/config.ts';
 import type { EngineContext, Ruleset } from '../../src/engine.ts';
 
@@ -65,7 +68,7 @@ describe('files shared by records', () => {
     expect(await s3.exists(FACES, '2026/10/selfie one.jpg')).toBe(false);
   });
 
-  it('settles the kept deletions without evidence, says where the file is still pointed to from, and keeps no copy of the pointer', async () => {
+  it('settles the kept deletions without evidence yet, says where the file is still pointed to from, and keeps the deletion owed', async () => {
     const kept = await rows<{ last_error: string; bucket: string | null; object_key: string | null }>(t.db,
       sql`SELECT last_error, bucket, object_key FROM lethe.object_deletions WHERE status = 'kept' ORDER BY last_error`);
     expect(kept.map((k) => k.last_error)).toEqual([
@@ -73,7 +76,7 @@ describe('files shared by records', () => {
       'still pointed to from app.liveness_checks.photo',
       'still pointed to from app.liveness_checks.photo',
     ]);
-    for (const k of kept) expect([k.bucket, k.object_key]).toEqual([null, null]);
+    for (const k of kept) expect([FACES, DOCS]).toContain(k.bucket);
     expect(await count(t.db, 'lethe.evidence', sql`action LIKE 'object_%'`)).toBe(4);
     expect(await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)).toBe(0);
   });
@@ -93,7 +96,7 @@ describe('files shared by records', () => {
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
   });
 
-  it('deletes the file with the last record that points to it, once that one is due', async () => {
+  it('deletes the file with the last record that points to it, once that one is due; the deletions kept for it then record it gone', async () => {
     const later = { ...ctx, clock: fixedClock(new Date(NOW.getTime() + 30 * 86_400_000)) };
     const second = await sweep(later, rules, cfg, registry, { actor: 'operator:test' });
     expect(second.policies[0]).toMatchObject({ destroyed: 1, held: 1 });
@@ -102,7 +105,41 @@ describe('files shared by records', () => {
     expect(await s3.exists(DOCS, 'proofs/fresh.pdf')).toBe(false);
     // Still held: its record and file stay.
     expect(await s3.exists(FACES, '2026/10/held.jpg')).toBe(true);
-    expect(await count(t.db, 'lethe.evidence', sql`action = 'object_deleted'`)).toBe(6);
+    // The two deletions kept for chk-dup-fresh are owed again, and settle as already gone.
+    expect(await count(t.db, 'lethe.object_deletions', sql`status = 'pending'`)).toBe(2);
+    const rt = objectRuntime(rules);
+    try {
+      expect(await retryDueObjects(later, rt)).toEqual({ deleted: 2, notDeleted: 0, kept: 0 });
+    } finally {
+      rt.close();
+    }
+    const gone = await rows<{ fields: Record<string, unknown> }>(t.db, sql`SELECT e.fields FROM lethe.evidence e
+      WHERE e.action = 'object_deleted' AND e.record_ref IN (SELECT record_ref FROM lethe.object_deletions d JOIN lethe.batches b ON b.id = d.batch_id
+        WHERE d.table_name IN ('app.liveness_checks', 'app.attachments') AND d.status = 'deleted' AND d.attempts > 1)`);
+    expect(gone.map((g) => g.fields.absent)).toEqual([true, true]);
+    expect(await count(t.db, 'lethe.object_deletions', sql`status = 'kept'`)).toBe(1);
+    expect((await verifyEvidence(t.db, ctx.keys)).ok).toBe(true);
+  });
+
+  it('asks again a day later: a file whose other record went outside lethe is deleted then, with its one record', async () => {
+    // The lender's own application deletes the held check's row (a hold binds lethe, not the lender).
+    await t.db.execute(sql`DELETE FROM app.attachments WHERE check_id = 'chk-held'`);
+    await t.db.execute(sql`DELETE FROM app.liveness_checks WHERE check_id = 'chk-held'`);
+    // It was kept at NOW: not asked again within the day.
+    const sameDay = { ...ctx, clock: fixedClock(new Date(NOW.getTime() + 12 * 3_600_000)) };
+    expect(await requeueKept(sameDay, sameDay.clock.now())).toBe(0);
+    const nextDay = { ...ctx, clock: fixedClock(new Date(NOW.getTime() + 32 * 86_400_000)) };
+    expect(await requeueKept(nextDay, nextDay.clock.now())).toBe(1);
+    const rt = objectRuntime(rules);
+    try {
+      expect(await retryDueObjects(nextDay, rt)).toEqual({ deleted: 1, notDeleted: 0, kept: 0 });
+    } finally {
+      rt.close();
+    }
+    expect(await s3.exists(FACES, '2026/10/held.jpg')).toBe(false);
+    expect(await count(t.db, 'lethe.object_deletions', sql`status IN ('kept', 'pending')`)).toBe(0);
+    // Every deletion owed ended with exactly one evidence record.
+    expect(await count(t.db, 'lethe.object_deletions', sql`status = 'deleted'`)).toBe(await count(t.db, 'lethe.evidence', sql`action = 'object_deleted'`));
     expect((await verifyEvidence(t.db, ctx.keys)).ok).toBe(true);
   });
 });

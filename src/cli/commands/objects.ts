@@ -12,7 +12,7 @@ export const objectsStatusCommand: Command = {
 Per store of the store registry (LETHE_STORES, default ./stores.yaml): files whose records were
 destroyed and that are still pending deletion, deleted, failed (the store refused, e.g.
 Object Lock or a retention period, or gave up after its last attempt), and kept (a record lethe
-keeps — not due, held — still points to the file; it goes with the last record pointing to it). Then every pending file
+keeps — not due, held — still points to the file; asked again when that file is deleted, and daily). Then every pending file
 with its attempts and last error, and every failed one: an operator must follow those up.
 Files are shown by their deletion id and object ref, never by key or URI; times in
 LETHE_TIMEZONE (--json: ISO 8601 UTC). Exit 0 whatever the state: this reports, it does not judge.
