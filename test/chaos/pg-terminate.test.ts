@@ -18,6 +18,9 @@ it('every due record destroyed exactly once though worker connections are termin
   try {
     f.pool = new WorkerPool(env, 2);
     f.pool.start();
+    // Connections of running workers: one cut during start-up only tests start-up, which exits
+    // with "cannot connect" for its supervisor to restart (a run of this file once hit it).
+    await Promise.all([0, 1].map((i) => f.pool!.whenReady(i)));
     await sweepUnderFault(t.db, f.pool, async () => {
       await sleep(random.int(100, 800));
       // Only this file's database, only lethe's connections (workers and their leader), and
