@@ -41,9 +41,12 @@ describe('POST /partners/:id/confirmations', () => {
     expect(stale.json().error.code).toBe('stale_timestamp');
     // Signed right, but for partner-b's request: partner-a cannot confirm what it was not sent.
     const b = await requestOf('partner-b');
-    const other = await post('partner-a', receipt(b.id), signedHeaders(secretValue('partner-a'), receipt(b.id), new Date()));
+    // One body each, signed as sent: two receipt() calls a millisecond apart differ in deleted_at.
+    const otherBody = receipt(b.id);
+    const other = await post('partner-a', otherBody, signedHeaders(secretValue('partner-a'), otherBody, new Date()));
     expect(other.statusCode).toBe(404);
-    const unknown = await post('partner-a', receipt('00000000-0000-4000-8000-000000000000'), signedHeaders(secretValue('partner-a'), receipt('00000000-0000-4000-8000-000000000000'), new Date()));
+    const unknownBody = receipt('00000000-0000-4000-8000-000000000000');
+    const unknown = await post('partner-a', unknownBody, signedHeaders(secretValue('partner-a'), unknownBody, new Date()));
     expect(unknown.statusCode).toBe(404);
     const tampered = await post('partner-a', body.replace('deleted', 'deleted '), signedHeaders(secretValue('partner-a'), body, new Date()));
     expect(tampered.statusCode).toBe(401);
