@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.ts';
 import { one, qualified } from '../db/sql.ts';
-import { qualifiedName, type Policy, type TableRef } from '../policy/types.ts';
+import { pointerTables, qualifiedName, type Policy, type TableRef } from '../policy/types.ts';
 import type { ObjectLocation } from './pointers.ts';
 
 export interface PointerColumn {
@@ -25,10 +25,7 @@ export function pointerColumnsByStore(policies: readonly Policy[]): Map<string, 
     seen.add(id);
     out.set(store, [...(out.get(store) ?? []), { table, column }]);
   };
-  for (const p of policies) {
-    for (const o of p.objects) add(p.source, o.column, o.store);
-    for (const c of p.children) for (const o of c.objects) add(c, o.column, o.store);
-  }
+  for (const p of policies) for (const { table, objects } of pointerTables(p)) for (const o of objects) add(table, o.column, o.store);
   return out;
 }
 
@@ -36,9 +33,9 @@ export function pointerColumnsByStore(policies: readonly Policy[]): Map<string, 
 export async function stillPointedFrom(db: Executor, columns: readonly PointerColumn[], loc: ObjectLocation): Promise<string[]> {
   const found: string[] = [];
   for (const c of columns) {
-    const r = await one<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${qualified(c.table.schema, c.table.table)} t
-      WHERE lethe.object_key(t.${sql.identifier(c.column)}::text, ${loc.bucket}::text) = ${loc.key} LIMIT 1) x`);
-    if ((r?.n ?? 0) > 0) found.push(`${qualifiedName(c.table)}.${c.column}`);
+    const r = await one<{ found: boolean }>(db, sql`SELECT EXISTS (SELECT 1 FROM ${qualified(c.table.schema, c.table.table)} t
+      WHERE lethe.object_key(t.${sql.identifier(c.column)}::text, ${loc.bucket}::text) = ${loc.key}) AS found`);
+    if (r?.found) found.push(`${qualifiedName(c.table)}.${c.column}`);
   }
   return found;
 }

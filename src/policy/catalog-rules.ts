@@ -26,6 +26,11 @@ const FORBIDDEN_SCHEMA = /^(?:lethe|information_schema|pg_.*)$/;
 const BASE_TABLE = ['r', 'p'];
 const RELKIND_NAME: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table' };
 
+/** A position path as an operator reads it in a message: `children.0.table` → `children[0].table`. */
+export function shownPath(path: string): string {
+  return path.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+}
+
 /** How an operator names a table: `public` is implied. */
 export function shown(t: TableRef): string {
   return t.schema === 'public' ? t.table : `${t.schema}.${t.table}`;

@@ -7,7 +7,7 @@ import type { Executor } from '../db/connect.ts';
 import { rows, arrayParam } from '../db/sql.ts';
 import type { PolicyProblem, SourcePosition } from '../errors.ts';
 import { qualifiedName, type Policy, type TableRef } from './types.ts';
-import { checkPolicyColumns } from './catalog-rules.ts';
+import { checkPolicyColumns, shownPath } from './catalog-rules.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -143,7 +143,7 @@ export async function checkCatalog(db: Executor, policies: Policy[]): Promise<Ca
   for (const p of policies) {
     const at = (path: string): SourcePosition => p.positions[path] ?? { file: p.file, line: 1, col: 1 };
     // Positions are keyed `children.0.table`; messages name it as an operator would.
-    const say = (path: string, message: string) => `${path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}: ${message}`;
+    const say = (path: string, message: string) => `${shownPath(path)}: ${message}`;
     checkPolicyColumns(p, tables, {
       problem: (path, message) => problems.push({ ...at(path), message: say(path, message) }),
       warning: (path, message) => warnings.push({ ...at(path), message: say(path, message) }),

@@ -3,7 +3,7 @@ import { PolicyError, type PolicyProblem } from '../errors.ts';
 import { makeRuleset, type Ruleset } from '../engine.ts';
 import { columnTypesFrom } from '../destroy/columns.ts';
 import { checkCatalog, columnTypeMap } from './catalog.ts';
-import type { Policy } from './types.ts';
+import { pointerTables, type Policy } from './types.ts';
 import { checkPolicyStores, pointerIndexWarnings } from '../objects/check.ts';
 import { makeStoreRegistry, type StoreRegistry } from '../objects/stores.ts';
 
@@ -19,7 +19,7 @@ export async function buildRuleset(
   if (problems.length > 0) throw new PolicyError(problems);
   const types = columnTypesFrom(columnTypeMap(report.tables), columnTypeMap(report.tables, 'baseFormat'));
   // Only the stores the policies name: their credentials are what a sweep, worker or serve needs.
-  const named = new Set(policies.flatMap((p) => [...p.objects, ...p.children.flatMap((c) => c.objects)]).map((o) => o.store));
+  const named = new Set(policies.flatMap((p) => pointerTables(p).flatMap((t) => t.objects)).map((o) => o.store));
   const used = makeStoreRegistry(stores.file, stores.stores.filter((s) => named.has(s.id)), stores.credentials);
   return { ruleset: makeRuleset(policies, types, used), warnings: [...report.warnings, ...pointerIndexWarnings(policies, stores, report.tables)] };
 }

@@ -102,6 +102,25 @@ export interface Child extends TableRef {
   objects: ObjectColumn[];
 }
 
+/** A table whose rows a policy destroys, with its `objects:` and where they are written in the file. */
+export interface PointerTable {
+  table: TableRef;
+  objects: readonly ObjectColumn[];
+  /** `source.table` or `children.N.table`: where the table is named. */
+  tablePath: string;
+  /** `objects` or `children.N.objects`: where its `objects:` list is. */
+  objectsPath: string;
+  child: boolean;
+}
+
+/** The policy's source, then each child: every table whose rows it destroys and whose pointers it lists. */
+export function pointerTables(p: Policy): PointerTable[] {
+  return [
+    { table: p.source, objects: p.objects, tablePath: 'source.table', objectsPath: 'objects', child: false },
+    ...p.children.map((c, i) => ({ table: c, objects: c.objects, tablePath: `children.${i}.table`, objectsPath: `children.${i}.objects`, child: true })),
+  ];
+}
+
 export interface Policy {
   id: string;
   title: string;
