@@ -42,7 +42,7 @@ function machineBusySeconds(): number {
 }
 
 /** Samples a process's peak RSS and CPU time every 50 ms; `stop` returns the peak in MB and the last CPU seen. */
-function sampleRss(child: ChildProcess): { stop(): number; cpuSeconds(): number } {
+function sampleProcess(child: ChildProcess): { stop(): number; cpuSeconds(): number } {
   let peakKb = 0;
   let ticks = 0;
   const timer = setInterval(() => {
@@ -66,7 +66,7 @@ export async function runLethe(args: string[], e: LetheEnv): Promise<LetheRun> {
     const busy = machineBusySeconds();
     const child = spawn('bin/lethe.js', args, { env: env(e), stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
-    const rss = sampleRss(child);
+    const rss = sampleProcess(child);
     child.stdout!.on('data', (d) => (output += d));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -88,7 +88,7 @@ export function startWorkers(n: number, e: LetheEnv): WorkerFleet {
   const procs = Array.from({ length: n }, () => {
     const child = spawn('bin/lethe.js', ['worker'], { env: env(e), stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<void>((r) => child.on('close', () => r()));
-    return { child, rss: sampleRss(child), exited };
+    return { child, rss: sampleProcess(child), exited };
   });
   return {
     async stop() {
